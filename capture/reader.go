@@ -1,0 +1,247 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// ErrNewSection is returned by Next when a concatenated capture starts a new section: the header
+// has been replaced and the caller should reset what it derived from the old one.
+var ErrNewSection = errors.New("capture: new section")
+
+// Reader reads a scap capture, plain or gzip, block by block.
+type Reader struct {
+	r      *bufio.Reader
+	closer io.Closer
+	off    int64 // offset in the uncompressed stream of the next byte to read
+	hdr    Header
+	buf    []byte
+	peeked bool // a block header has been read ahead (the first event block)
+	pType  uint32
+	pLen   uint32
+	evnum  uint64
+	name   string
+}
+
+// Open opens a capture file and reads its header blocks.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.closer = f
+	r.name = path
+	return r, nil
+}
+
+// NewReader reads a capture from src, detecting gzip by its magic bytes.
+func NewReader(src io.Reader) (*Reader, error) {
+	br := bufio.NewReaderSize(src, 256<<10)
+	magic, err := br.Peek(2)
+	if err != nil && len(magic) == 0 {
+		return nil, fmt.Errorf("empty capture: %w", io.ErrUnexpectedEOF)
+	}
+	rd := &Reader{buf: make([]byte, 0, 64<<10)}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("bad gzip stream: %w", err)
+		}
+		rd.r = bufio.NewReaderSize(zr, 256<<10)
+	} else {
+		rd.r = br
+	}
+	if err := rd.readSection(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// Header returns what the current section's header blocks said.
+func (r *Reader) Header() *Header { return &r.hdr }
+
+// Close closes the underlying file.
+func (r *Reader) Close() error {
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+func (r *Reader) readFull(b []byte) error {
+	n, err := io.ReadFull(r.r, b)
+	r.off += int64(n)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("truncated capture: expected %d bytes at offset %d, got %d: %w", len(b), r.off-int64(n), n, io.ErrUnexpectedEOF)
+		}
+		return fmt.Errorf("reading capture at offset %d: %w", r.off, err)
+	}
+	return nil
+}
+
+// blockHeader reads the next block's type and total length; io.EOF at a clean end.
+func (r *Reader) blockHeader() (uint32, uint32, error) {
+	if r.peeked {
+		r.peeked = false
+		return r.pType, r.pLen, nil
+	}
+	var h [8]byte
+	n, err := io.ReadFull(r.r, h[:])
+	r.off += int64(n)
+	if n == 0 && errors.Is(err, io.EOF) {
+		return 0, 0, io.EOF
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, 0, fmt.Errorf("truncated capture: block header at offset %d cut after %d bytes: %w", r.off-int64(n), n, io.ErrUnexpectedEOF)
+		}
+		return 0, 0, fmt.Errorf("reading capture at offset %d: %w", r.off, err)
+	}
+	t := binary.LittleEndian.Uint32(h[0:])
+	l := binary.LittleEndian.Uint32(h[4:])
+	if l < 12 || l%4 != 0 {
+		return 0, 0, fmt.Errorf("corrupted capture: block 0x%x at offset %d has bad length %d", t, r.off-8, l)
+	}
+	return t, l, nil
+}
+
+// body reads a block's body and trailer, returning the body (padding included) and the trailer.
+func (r *Reader) body(total uint32) ([]byte, uint32, error) {
+	n := int(total) - 12
+	if cap(r.buf) < int(total) {
+		r.buf = make([]byte, total)
+	}
+	b := r.buf[:n+4]
+	if err := r.readFull(b); err != nil {
+		return nil, 0, err
+	}
+	return b[:n], binary.LittleEndian.Uint32(b[n:]), nil
+}
+
+// readSection reads an SHB and the header blocks after it, stopping before the first event.
+func (r *Reader) readSection() error {
+	t, l, err := r.blockHeader()
+	if err == io.EOF {
+		return fmt.Errorf("empty capture: %w", io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		return err
+	}
+	if t != blockSHB {
+		return fmt.Errorf("not a scap capture: first block type 0x%x is not a section header", t)
+	}
+	if l != 28 {
+		return fmt.Errorf("corrupted section header: length %d, want 28", l)
+	}
+	b, trailer, err := r.body(l)
+	if err != nil {
+		return err
+	}
+	if binary.LittleEndian.Uint32(b) != shbMagic {
+		return fmt.Errorf("not a scap capture: invalid magic number 0x%x", binary.LittleEndian.Uint32(b))
+	}
+	r.hdr = Header{Major: binary.LittleEndian.Uint16(b[4:]), Minor: binary.LittleEndian.Uint16(b[6:])}
+	if r.hdr.Major > 1 {
+		return fmt.Errorf("unsupported capture version %d.%d", r.hdr.Major, r.hdr.Minor)
+	}
+	if trailer != l {
+		return fmt.Errorf("corrupted section header: trailer %d, header %d", trailer, l)
+	}
+	for {
+		start := r.off
+		t, l, err := r.blockHeader()
+		if err == io.EOF {
+			return fmt.Errorf("no events in capture")
+		}
+		if err != nil {
+			return err
+		}
+		if isEventBlock(t) {
+			r.peeked, r.pType, r.pLen = true, t, l
+			return nil
+		}
+		b, trailer, err := r.body(l)
+		if err != nil {
+			return err
+		}
+		if trailer != l {
+			return fmt.Errorf("corrupted capture: block 0x%x at offset %d: length %d, trailer %d", t, start, l, trailer)
+		}
+		if err := r.parseHeaderBlock(t, b); err != nil {
+			return fmt.Errorf("corrupted capture: block 0x%x at offset %d: %w", t, start, err)
+		}
+	}
+}
+
+// Next reads the next event into ev. It returns io.EOF at the end of the capture and
+// ErrNewSection when a concatenated capture begins a new section. Event types 0.29.3 does not
+// know are skipped, as sysdig does.
+func (r *Reader) Next(ev *event.Event) error {
+	for {
+		start := r.off
+		t, l, err := r.blockHeader()
+		if err != nil {
+			return err
+		}
+		if t == blockSHB {
+			r.peeked, r.pType, r.pLen = true, t, l
+			if err := r.readSection(); err != nil {
+				return err
+			}
+			return ErrNewSection
+		}
+		if !isEventBlock(t) {
+			return fmt.Errorf("corrupted capture: unexpected block 0x%x at offset %d among events", t, start)
+		}
+		b, _, err := r.body(l)
+		if err != nil {
+			return err
+		}
+		var flags uint32
+		hdrLen := event.HeaderV2
+		p := 2
+		switch t {
+		case blockEV, blockEVInt:
+			hdrLen = event.HeaderV1
+		case blockEVF:
+			hdrLen = event.HeaderV1
+			p = 6
+		case blockEVFV2, blockEVFV2Large:
+			p = 6
+		}
+		if len(b) < p+hdrLen {
+			return fmt.Errorf("corrupted capture: event block at offset %d too short (%d bytes)", start, len(b))
+		}
+		cpu := binary.LittleEndian.Uint16(b)
+		if p == 6 {
+			flags = binary.LittleEndian.Uint32(b[2:])
+		}
+		raw := b[p:]
+		typ := binary.LittleEndian.Uint16(raw[20:])
+		info := event.Lookup(typ)
+		if info == nil {
+			continue
+		}
+		if err := ev.Set(raw, hdrLen, info); err != nil {
+			return fmt.Errorf("corrupted capture: event block at offset %d: %w", start, err)
+		}
+		r.evnum++
+		ev.Num = r.evnum
+		ev.CPU = cpu
+		ev.DumpFlags = flags
+		return nil
+	}
+}

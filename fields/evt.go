@@ -1,0 +1,287 @@
+package fields
+
+import (
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/state"
+)
+
+func evtTypeName(e *event.Event) string {
+	if e.Type <= 1 {
+		if code, ok := e.Uint(0); ok {
+			return event.SyscallName(uint16(code))
+		}
+	}
+	return e.Info.Name
+}
+
+// resParam finds the event's return value parameter (res or fd on exit events).
+func resParam(e *event.Event) (int64, bool) {
+	if e.IsEnter() || e.NParams() == 0 {
+		return 0, false
+	}
+	n := e.Info.Params[0].Name
+	if n != "res" && n != "fd" {
+		return 0, false
+	}
+	return e.Int(0)
+}
+
+func (c *Ctx) buf(i int) []byte { return c.scratch[i][:0] }
+func (c *Ctx) keep(i int, b []byte) []byte {
+	c.scratch[i] = b
+	return b
+}
+
+func (c *Ctx) resolver() event.Resolver { return state.Resolver{In: c.In} }
+
+// paramByArg finds the parameter an evt.arg-style argument names: by index or by name.
+func paramByArg(e *event.Event, a *Arg) int {
+	if a.HasN {
+		if a.N < e.NParams() {
+			return a.N
+		}
+		return -1
+	}
+	return e.ParamIndex(a.Name)
+}
+
+var categoryNames = map[uint32]string{
+	event.ECUnknown: "unknown", event.ECOther: "other", event.ECFile: "file", event.ECNet: "net",
+	event.ECIPC: "IPC", event.ECMemory: "memory", event.ECProcess: "process", event.ECSleep: "sleep",
+	event.ECSystem: "system", event.ECSignal: "signal", event.ECUser: "user", event.ECTime: "time",
+	event.ECProcessing: "processing", event.ECIORead: "I/O", event.ECIOWrite: "I/O",
+	event.ECIOOther: "I/O", event.ECWait: "wait", event.ECScheduler: "scheduler",
+	event.ECInternal: "internal",
+}
+
+func init() {
+	register("evt",
+		&Field{Name: "evt.num", Kind: KUint, Desc: "event number", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.Num) }},
+		&Field{Name: "evt.time", Kind: KString, Desc: "event timestamp as a time string with nanoseconds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return bstr(c.keep(0, AppendClock(c.buf(0), c.Ev.TS)))
+		}},
+		&Field{Name: "evt.time.s", Kind: KString, Desc: "event timestamp as a time string without nanoseconds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			b := AppendClock(c.buf(0), c.Ev.TS)
+			return bstr(c.keep(0, b[:8]))
+		}},
+		&Field{Name: "evt.datetime", Kind: KString, Desc: "event timestamp as a date and time string", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return bstr(c.keep(0, appendDateTime(c.buf(0), c.Ev.TS)))
+		}},
+		&Field{Name: "evt.rawtime", Kind: KAbsTime, Desc: "absolute event timestamp (ns since epoch)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return Value{Kind: KUint, Int: int64(c.Ev.TS)}, true
+		}},
+		&Field{Name: "evt.rawtime.s", Kind: KUint, Desc: "integer part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS / 1e9) }},
+		&Field{Name: "evt.rawtime.ns", Kind: KUint, Desc: "fractional part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS % 1e9) }},
+		&Field{Name: "evt.reltime", Kind: KRelTime, Desc: "time since the first event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return Value{Kind: KRelTime, Int: int64(c.Ev.TS - c.FirstTS)}, true
+		}},
+		&Field{Name: "evt.outputtime", Kind: KAbsTime, Desc: "event timestamp in the format chosen for output", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return Value{Kind: KAbsTime, Int: int64(c.Ev.TS)}, true
+		}},
+		&Field{Name: "evt.latency", Kind: KRelTime, Desc: "delta between an exit event and its enter event (ns)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			var l uint64
+			if !c.Ev.IsEnter() && c.In.Thread != nil {
+				l = c.In.Thread.Latency
+			}
+			return Value{Kind: KRelTime, Int: int64(l)}, true
+		}},
+		&Field{Name: "evt.latency.s", Kind: KUint, Desc: "integer part of the latency", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			var l uint64
+			if !c.Ev.IsEnter() && c.In.Thread != nil {
+				l = c.In.Thread.Latency
+			}
+			return u64(l / 1e9)
+		}},
+		&Field{Name: "evt.latency.ns", Kind: KUint, Desc: "fractional part of the latency", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			var l uint64
+			if !c.Ev.IsEnter() && c.In.Thread != nil {
+				l = c.In.Thread.Latency
+			}
+			return u64(l % 1e9)
+		}},
+		&Field{Name: "evt.deltatime", Kind: KRelTime, Desc: "delta between this event and the previous one", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			var d uint64
+			if c.PrevTS != 0 {
+				d = c.Ev.TS - c.PrevTS
+			}
+			return Value{Kind: KRelTime, Int: int64(d)}, true
+		}},
+		&Field{Name: "evt.dir", Kind: KString, Desc: "event direction: > enter, < exit", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if c.Ev.IsEnter() {
+				return sstr(">")
+			}
+			return sstr("<")
+		}},
+		&Field{Name: "evt.type", Kind: KString, Desc: "event name, e.g. open", Extract: func(c *Ctx, a *Arg) (Value, bool) { return sstr(evtTypeName(c.Ev)) }},
+		&Field{Name: "evt.type.is", Kind: KUint, Arg: ArgRequired, Desc: "1 if the event type is the argument", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if evtTypeName(c.Ev) == a.Raw {
+				return u64(1)
+			}
+			return u64(0)
+		}},
+		&Field{Name: "syscall.type", Kind: KString, Desc: "system call name, for system call events", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if c.Ev.Info.Category&event.ECInternal != 0 || c.Ev.Type == 152 || c.Ev.Type == 186 || c.Ev.Type == 16 {
+				return Value{}, false
+			}
+			return sstr(evtTypeName(c.Ev))
+		}},
+		&Field{Name: "evt.category", Kind: KString, Desc: "event category: file, net, process...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			cat := c.Ev.Info.Category
+			if c.Ev.Type <= 1 {
+				cat = event.ECOther
+			}
+			if n, ok := categoryNames[cat&^event.ECInternal]; ok && cat&event.ECInternal == 0 {
+				return sstr(n)
+			}
+			return sstr(categoryNames[cat])
+		}},
+		&Field{Name: "evt.cpu", Kind: KInt, Desc: "CPU the event happened on", Extract: func(c *Ctx, a *Arg) (Value, bool) { return i64(int64(c.Ev.CPU)) }},
+		&Field{Name: "evt.args", Kind: KString, Desc: "all event arguments as one string", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			b, s := c.Ev.AppendArgs(c.buf(0), c.buf(1), c.Buf, c.MaxLen, c.resolver())
+			c.keep(1, s)
+			return bstr(c.keep(0, b))
+		}},
+		&Field{Name: "evt.info", Kind: KString, Desc: "event arguments, or a description for events that have one", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			b, s := c.Ev.AppendArgs(c.buf(0), c.buf(1), c.Buf, c.MaxLen, c.resolver())
+			c.keep(1, s)
+			return bstr(c.keep(0, b))
+		}},
+		&Field{Name: "evt.arg", Kind: KString, Arg: ArgRequired, Desc: "one argument, by name (evt.arg.fd) or index (evt.arg[0]), resolved", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			i := paramByArg(c.Ev, a)
+			if i < 0 {
+				return Value{}, false
+			}
+			v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, c.MaxLen, c.resolver())
+			c.keep(0, v)
+			c.keep(1, r)
+			if len(r) > 0 {
+				return bstr(r)
+			}
+			return bstr(v)
+		}},
+		&Field{Name: "evt.rawarg", Kind: KString, Arg: ArgRequired, Desc: "one argument, by name, unresolved (numbers compare as numbers)", Extract: rawArg},
+		&Field{Name: "evt.res", Kind: KString, Desc: "return value: SUCCESS or the error name", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			res, ok := resParam(c.Ev)
+			if !ok {
+				return Value{}, false
+			}
+			if res >= 0 {
+				return sstr("SUCCESS")
+			}
+			if n := event.ErrnoName(-res); n != "" {
+				return sstr(n)
+			}
+			return bstr(c.keep(0, appendInt(c.buf(0), res)))
+		}},
+		&Field{Name: "evt.rawres", Kind: KInt, Desc: "return value as a number", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			res, ok := resParam(c.Ev)
+			if !ok {
+				return Value{}, false
+			}
+			return i64(res)
+		}},
+		&Field{Name: "evt.failed", Kind: KBool, Desc: "true for events that returned an error", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			res, ok := resParam(c.Ev)
+			return boolean(ok && res < 0)
+		}},
+		&Field{Name: "evt.is_io", Kind: KBool, Desc: "true for events that read or write fds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return boolean(c.Ev.Info.Flags&(event.EFReadsFromFd|event.EFWritesToFd) != 0)
+		}},
+		&Field{Name: "evt.is_io_read", Kind: KBool, Desc: "true for events that read from fds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return boolean(c.Ev.Info.Flags&event.EFReadsFromFd != 0)
+		}},
+		&Field{Name: "evt.is_io_write", Kind: KBool, Desc: "true for events that write to fds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return boolean(c.Ev.Info.Flags&event.EFWritesToFd != 0)
+		}},
+		&Field{Name: "evt.io_dir", Kind: KString, Desc: "r or w for I/O events", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			switch {
+			case c.Ev.Info.Flags&event.EFReadsFromFd != 0:
+				return sstr("r")
+			case c.Ev.Info.Flags&event.EFWritesToFd != 0:
+				return sstr("w")
+			}
+			return Value{}, false
+		}},
+		&Field{Name: "evt.is_wait", Kind: KBool, Desc: "true for events that make the thread wait", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			return boolean(c.Ev.Info.Flags&event.EFWaits != 0)
+		}},
+		&Field{Name: "evt.buflen", Kind: KUint, Desc: "length of the event's binary buffer", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			i := bufParam(c.Ev)
+			if i < 0 {
+				return Value{}, false
+			}
+			return u64(uint64(len(c.Ev.Param(i))))
+		}},
+		&Field{Name: "evt.buffer", Kind: KBytes, Desc: "the event's binary buffer", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			i := bufParam(c.Ev)
+			if i < 0 {
+				return Value{}, false
+			}
+			return Value{Kind: KBytes, Str: c.Ev.Param(i)}, true
+		}},
+		&Field{Name: "evt.count", Kind: KUint, Desc: "1 for every event, for counting", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(1) }},
+	)
+}
+
+func bufParam(e *event.Event) int {
+	for i := 0; i < e.NParams(); i++ {
+		if e.Info.Params[i].Type == event.PTBytebuf && e.Info.Params[i].Name == "data" {
+			return i
+		}
+	}
+	return -1
+}
+
+// rawArg returns a parameter's raw value: numbers as numbers, strings as strings.
+func rawArg(c *Ctx, a *Arg) (Value, bool) {
+	i := paramByArg(c.Ev, a)
+	if i < 0 {
+		return Value{}, false
+	}
+	p := c.Ev.Param(i)
+	pi := &c.Ev.Info.Params[i]
+	switch pi.Type {
+	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64, event.PTErrno, event.PTFd, event.PTPid:
+		v, ok := event.DecodeInt(p)
+		if !ok {
+			return Value{}, false
+		}
+		return i64(v)
+	case event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64, event.PTFlags8, event.PTFlags16,
+		event.PTFlags32, event.PTUid, event.PTGid, event.PTMode, event.PTSyscallid, event.PTSigtype:
+		v, ok := event.DecodeUint(p)
+		if !ok {
+			return Value{}, false
+		}
+		return u64(v)
+	case event.PTReltime:
+		v, _ := event.DecodeUint(p)
+		return Value{Kind: KRelTime, Int: int64(v)}, true
+	case event.PTCharbuf, event.PTFspath, event.PTFsrelpath:
+		return bstr(event.CString(p))
+	}
+	v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, nil)
+	return bstr(c.keep(0, v))
+}
+
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		b = append(b, '-')
+		return appendU(b, uint64(-v))
+	}
+	return appendU(b, uint64(v))
+}
+
+func appendU(b []byte, v uint64) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}

@@ -1,0 +1,185 @@
+package fields
+
+import (
+	"strings"
+
+	"github.com/gosysdig/gosysdig/state"
+)
+
+func ffield(name string, kind Kind, desc string, fn func(c *Ctx, f *state.FD) (Value, bool)) *Field {
+	return &Field{Name: name, Kind: kind, Desc: desc, Extract: func(c *Ctx, a *Arg) (Value, bool) {
+		f := c.In.FD
+		if f == nil {
+			return Value{}, false
+		}
+		return fn(c, f)
+	}}
+}
+
+func ipBytes(f *state.FD, b *[16]byte) []byte {
+	if f.IsV6() {
+		return b[:]
+	}
+	return b[:4]
+}
+
+// Address and port of each side. Tuples are stored client first; servers hold their address in Sip.
+func clientIP(f *state.FD) ([]byte, bool) {
+	if !f.IsIP() || f.IsServer() {
+		return nil, false
+	}
+	return ipBytes(f, &f.Sip), true
+}
+
+func serverIP(f *state.FD) ([]byte, bool) {
+	if !f.IsIP() {
+		return nil, false
+	}
+	if f.IsServer() {
+		return ipBytes(f, &f.Sip), true
+	}
+	return ipBytes(f, &f.Dip), true
+}
+
+func clientPort(f *state.FD) (uint16, bool) {
+	if !f.IsIP() || f.IsServer() {
+		return 0, false
+	}
+	return f.Sport, true
+}
+
+func serverPort(f *state.FD) (uint16, bool) {
+	if !f.IsIP() {
+		return 0, false
+	}
+	if f.IsServer() {
+		return f.Sport, true
+	}
+	return f.Dport, true
+}
+
+func isLocalServer(f *state.FD) bool { return f.Role == 2 || f.IsServer() }
+
+func ipv(b []byte, ok bool) (Value, bool) {
+	if !ok {
+		return Value{}, false
+	}
+	return Value{Kind: KIP, Str: b}, true
+}
+
+func portv(p uint16, ok bool) (Value, bool) {
+	if !ok {
+		return Value{}, false
+	}
+	return Value{Kind: KPort, Int: int64(p)}, true
+}
+
+func isFileType(f *state.FD) bool {
+	return f.TypeChar() == 'f' || f.TypeChar() == 'd'
+}
+
+func init() {
+	register("fd",
+		&Field{Name: "fd.num", Kind: KInt, Desc: "fd number", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if c.In.FD == nil {
+				return Value{}, false
+			}
+			return i64(c.In.FDNum)
+		}},
+		ffield("fd.type", KString, "fd type: file, directory, ipv4, ipv6, unix, pipe, event...", func(c *Ctx, f *state.FD) (Value, bool) { return sstr(f.TypeName()) }),
+		ffield("fd.typechar", KString, "fd type as one letter", func(c *Ctx, f *state.FD) (Value, bool) {
+			return sstr(typeChars[f.TypeChar()])
+		}),
+		ffield("fd.name", KString, "fd name: path, tuple...", func(c *Ctx, f *state.FD) (Value, bool) { return sstr(f.Name) }),
+		ffield("fd.directory", KString, "directory of a file fd", func(c *Ctx, f *state.FD) (Value, bool) {
+			if !isFileType(f) {
+				return Value{}, false
+			}
+			if f.TypeChar() == 'd' {
+				return sstr(f.Name)
+			}
+			i := strings.LastIndexByte(f.Name, '/')
+			if i < 0 {
+				return sstr("")
+			}
+			if i == 0 {
+				return sstr("/")
+			}
+			return sstr(f.Name[:i])
+		}),
+		ffield("fd.filename", KString, "file name without directory", func(c *Ctx, f *state.FD) (Value, bool) {
+			if !isFileType(f) {
+				return Value{}, false
+			}
+			return sstr(f.Name[strings.LastIndexByte(f.Name, '/')+1:])
+		}),
+		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
+		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
+		ffield("fd.lip", KIP, "local address", func(c *Ctx, f *state.FD) (Value, bool) {
+			if isLocalServer(f) {
+				return ipv(serverIP(f))
+			}
+			return ipv(clientIP(f))
+		}),
+		ffield("fd.rip", KIP, "remote address", func(c *Ctx, f *state.FD) (Value, bool) {
+			if isLocalServer(f) {
+				return ipv(clientIP(f))
+			}
+			return ipv(serverIP(f))
+		}),
+		ffield("fd.cport", KPort, "client port", func(c *Ctx, f *state.FD) (Value, bool) { return portv(clientPort(f)) }),
+		ffield("fd.sport", KPort, "server port", func(c *Ctx, f *state.FD) (Value, bool) { return portv(serverPort(f)) }),
+		ffield("fd.lport", KPort, "local port", func(c *Ctx, f *state.FD) (Value, bool) {
+			if isLocalServer(f) {
+				return portv(serverPort(f))
+			}
+			return portv(clientPort(f))
+		}),
+		ffield("fd.rport", KPort, "remote port", func(c *Ctx, f *state.FD) (Value, bool) {
+			if isLocalServer(f) {
+				return portv(clientPort(f))
+			}
+			return portv(serverPort(f))
+		}),
+		ffield("fd.l4proto", KString, "transport protocol: tcp, udp, icmp, raw", func(c *Ctx, f *state.FD) (Value, bool) {
+			switch f.L4() {
+			case state.L4TCP:
+				return sstr("tcp")
+			case state.L4UDP:
+				return sstr("udp")
+			case state.L4ICMP:
+				return sstr("icmp")
+			case state.L4Raw:
+				return sstr("raw")
+			}
+			return Value{}, false
+		}),
+		ffield("fd.sockfamily", KString, "socket family: ip or unix", func(c *Ctx, f *state.FD) (Value, bool) {
+			if f.IsIP() {
+				return sstr("ip")
+			}
+			if f.TypeChar() == 'u' {
+				return sstr("unix")
+			}
+			return Value{}, false
+		}),
+		ffield("fd.is_server", KBool, "true when the process is the server side", func(c *Ctx, f *state.FD) (Value, bool) {
+			return boolean(isLocalServer(f))
+		}),
+		ffield("fd.dev", KUint, "device number of a file", func(c *Ctx, f *state.FD) (Value, bool) { return u64(uint64(f.Dev)) }),
+		ffield("fd.ino", KUint, "inode number", func(c *Ctx, f *state.FD) (Value, bool) { return u64(f.Ino) }),
+		ffield("fd.connected", KBool, "true for connected sockets", func(c *Ctx, f *state.FD) (Value, bool) {
+			return boolean(f.Role != 0)
+		}),
+		ffield("fd.ip", KIP, "either address (filters match client or server)", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
+		ffield("fd.port", KPort, "either port (filters match client or server)", func(c *Ctx, f *state.FD) (Value, bool) { return portv(serverPort(f)) }),
+	)
+}
+
+var typeChars = func() map[byte]string {
+	m := map[byte]string{}
+	for _, c := range "fd46upesltino?" {
+		m[byte(c)] = string(c)
+	}
+	return m
+}()

@@ -1,0 +1,238 @@
+// Package fields is the registry of named event fields (evt.*, proc.*, thread.*, fd.*, user.*,
+// group.*, container.*) that filters, -p formats, chisels and rules read. Each field extracts a
+// typed value from the current event and the inspector's state without allocating.
+package fields
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/state"
+)
+
+// Kind is a field value's type.
+type Kind uint8
+
+const (
+	KString Kind = iota
+	KInt
+	KUint
+	KBool
+	KIP      // Str holds 4 or 16 address bytes
+	KNet     // filter-only: IP network
+	KPort    // Int holds the port
+	KRelTime // Int holds nanoseconds
+	KAbsTime // Int holds nanoseconds since the epoch
+	KDouble
+	KBytes
+)
+
+// Value is an extracted value. Str may point into buffers reused by the next extraction.
+type Value struct {
+	Kind Kind
+	Int  int64
+	Str  []byte
+	F    float64
+}
+
+// Ctx is what an extraction reads: the event, the inspector and the output settings.
+type Ctx struct {
+	Ev     *event.Event
+	In     *state.Inspector
+	Buf    event.BufFormat
+	MaxLen int // byte-buffer truncation in evt.info/evt.args (sysdig's 80; 0 = none)
+	// PrevTS is the timestamp of the previous shown event, for evt.deltatime.
+	PrevTS  uint64
+	FirstTS uint64
+
+	scratch [4][]byte
+}
+
+// ArgMode says whether a field takes an argument.
+type ArgMode uint8
+
+const (
+	ArgNone ArgMode = iota
+	ArgOptional
+	ArgRequired
+)
+
+// Field is one registered field.
+type Field struct {
+	Name    string
+	Kind    Kind
+	Desc    string
+	Arg     ArgMode
+	Extract func(c *Ctx, a *Arg) (Value, bool)
+	// Types lists the event types a field can hold a value for (nil: any); the filter uses it to
+	// know which events a condition can match.
+	Class string
+}
+
+// Arg is a parsed field argument: proc.aname[2] (N=2), evt.arg.flags (Name="flags"), evt.arg[1].
+type Arg struct {
+	Raw     string
+	N       int
+	HasN    bool
+	Name    string
+}
+
+// Ref is a field with its argument, ready to extract.
+type Ref struct {
+	F    *Field
+	A    Arg
+	Text string // as written
+}
+
+// Extract reads the field's value from c.
+func (r *Ref) Extract(c *Ctx) (Value, bool) { return r.F.Extract(c, &r.A) }
+
+var registry = map[string]*Field{}
+var order []*Field
+
+func register(class string, fs ...*Field) {
+	for _, f := range fs {
+		f.Class = class
+		registry[f.Name] = f
+		order = append(order, f)
+	}
+}
+
+// All returns every field in registration order.
+func All() []*Field { return order }
+
+// Lookup resolves a field name with an optional bracket argument: "proc.aname" + "2",
+// "evt.arg.flags" (dotted argument) or "evt.arg" + "1".
+func Lookup(name, bracket string, hasBracket bool) (*Ref, error) {
+	f := registry[name]
+	var a Arg
+	if f == nil {
+		// Dotted arguments: evt.arg.NAME, evt.rawarg.NAME and the like.
+		for i := len(name) - 1; i > 0; i-- {
+			if name[i] == '.' {
+				if g := registry[name[:i]]; g != nil && g.Arg != ArgNone {
+					f = g
+					a.Name = name[i+1:]
+					a.Raw = a.Name
+					break
+				}
+			}
+		}
+		if f == nil {
+			return nil, fmt.Errorf("unknown field %q", name)
+		}
+	}
+	if hasBracket {
+		if f.Arg == ArgNone {
+			return nil, fmt.Errorf("field %q does not take an argument", name)
+		}
+		a.Raw = bracket
+		if n, err := strconv.Atoi(bracket); err == nil {
+			a.N, a.HasN = n, true
+		} else {
+			a.Name = bracket
+		}
+	}
+	if f.Arg == ArgRequired && a.Raw == "" {
+		return nil, fmt.Errorf("field %q requires an argument", name)
+	}
+	text := name
+	if hasBracket {
+		text += "[" + bracket + "]"
+	}
+	return &Ref{F: f, A: a, Text: text}, nil
+}
+
+// Parse resolves a field as written in a format or filter, e.g. "proc.aname[2]".
+func Parse(s string) (*Ref, error) {
+	if i := strings.IndexByte(s, '['); i > 0 && strings.HasSuffix(s, "]") {
+		return Lookup(s[:i], s[i+1:len(s)-1], true)
+	}
+	return Lookup(s, "", false)
+}
+
+// Names returns the registered names sorted, for listings.
+func Names() []string {
+	n := make([]string, 0, len(registry))
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func str(s string) (Value, bool)  { return Value{Kind: KString, Str: []byte(s)}, true }
+func bstr(b []byte) (Value, bool) { return Value{Kind: KString, Str: b}, true }
+func i64(v int64) (Value, bool)   { return Value{Kind: KInt, Int: v}, true }
+func u64(v uint64) (Value, bool)  { return Value{Kind: KUint, Int: int64(v)}, true }
+func boolean(b bool) (Value, bool) {
+	if b {
+		return Value{Kind: KBool, Int: 1}, true
+	}
+	return Value{Kind: KBool}, true
+}
+
+// sstr returns a string value without allocating: the string's bytes are only read.
+func sstr(s string) (Value, bool) {
+	return Value{Kind: KString, Str: unsafeBytes(s)}, true
+}
+
+// AppendText renders a value as sysdig prints it in -p formats.
+func AppendText(dst []byte, v Value) []byte {
+	switch v.Kind {
+	case KString, KBytes:
+		return append(dst, v.Str...)
+	case KInt, KRelTime, KPort:
+		return strconv.AppendInt(dst, v.Int, 10)
+	case KUint:
+		return strconv.AppendUint(dst, uint64(v.Int), 10)
+	case KBool:
+		if v.Int != 0 {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case KIP:
+		if len(v.Str) == 16 {
+			return event.AppendIPv6(dst, v.Str)
+		}
+		for i := 0; i < len(v.Str); i++ {
+			if i > 0 {
+				dst = append(dst, '.')
+			}
+			dst = strconv.AppendUint(dst, uint64(v.Str[i]), 10)
+		}
+		return dst
+	case KAbsTime:
+		return AppendClock(dst, uint64(v.Int))
+	case KDouble:
+		return strconv.AppendFloat(dst, v.F, 'f', 2, 64)
+	}
+	return dst
+}
+
+// AppendClock prints a timestamp as sysdig's evt.time: local HH:MM:SS.nnnnnnnnn.
+func AppendClock(dst []byte, ns uint64) []byte {
+	t := time.Unix(int64(ns/1e9), 0)
+	h, m, s := t.Clock()
+	dst = append2(dst, h)
+	dst = append(dst, ':')
+	dst = append2(dst, m)
+	dst = append(dst, ':')
+	dst = append2(dst, s)
+	dst = append(dst, '.')
+	frac := ns % 1e9
+	var buf [9]byte
+	for i := 8; i >= 0; i-- {
+		buf[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(dst, buf[:]...)
+}
+
+func append2(dst []byte, v int) []byte {
+	return append(dst, byte('0'+v/10), byte('0'+v%10))
+}

@@ -1,0 +1,219 @@
+// Package output renders events as sysdig's text lines, -p formats and JSON.
+package output
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/gosysdig/gosysdig/fields"
+)
+
+// DefaultFormat is sysdig's default line.
+const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
+
+// defaultJSONFields are the fields sysdig's -j prints without -p.
+var defaultJSONFields = []string{"evt.cpu", "evt.dir", "evt.info", "evt.num", "evt.outputtime", "evt.type", "proc.name", "thread.tid"}
+
+type chunk struct {
+	lit string
+	ref *fields.Ref
+}
+
+// Formatter turns events into lines of text or JSON.
+type Formatter struct {
+	chunks   []chunk
+	all      bool // '*' prefix: print events whose fields are missing, with <NA>
+	json     bool
+	jsonRefs []*fields.Ref // sorted by name
+	buf      []byte
+}
+
+// New compiles a -p format (or the default one when format is "").
+func New(format string, json bool) (*Formatter, error) {
+	f := &Formatter{json: json}
+	if format == "" {
+		if json {
+			for _, n := range defaultJSONFields {
+				r, _ := fields.Parse(n)
+				f.jsonRefs = append(f.jsonRefs, r)
+			}
+			f.all = true
+			return f, nil
+		}
+		format = DefaultFormat
+	}
+	if len(format) > 0 && format[0] == '*' {
+		f.all = true
+		format = format[1:]
+	}
+	lit := []byte{}
+	for i := 0; i < len(format); {
+		c := format[i]
+		if c != '%' {
+			lit = append(lit, c)
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(format) && isFieldChar(format[j]) {
+			j++
+		}
+		if j < len(format) && format[j] == '[' {
+			k := j
+			for k < len(format) && format[k] != ']' {
+				k++
+			}
+			if k < len(format) {
+				j = k + 1
+			}
+		}
+		name := format[i+1 : j]
+		// A trailing dot belongs to the text, not the field name.
+		for len(name) > 0 && name[len(name)-1] == '.' {
+			name = name[:len(name)-1]
+			j--
+		}
+		if name == "" {
+			lit = append(lit, c)
+			i++
+			continue
+		}
+		r, err := fields.Parse(name)
+		if err != nil {
+			return nil, fmt.Errorf("invalid output format: %w", err)
+		}
+		if len(lit) > 0 {
+			f.chunks = append(f.chunks, chunk{lit: string(lit)})
+			lit = lit[:0]
+		}
+		f.chunks = append(f.chunks, chunk{ref: r})
+		i = j
+	}
+	if len(lit) > 0 {
+		f.chunks = append(f.chunks, chunk{lit: string(lit)})
+	}
+	if json {
+		seen := map[string]bool{}
+		for _, ch := range f.chunks {
+			if ch.ref != nil && !seen[ch.ref.Text] {
+				seen[ch.ref.Text] = true
+				f.jsonRefs = append(f.jsonRefs, ch.ref)
+			}
+		}
+		sort.Slice(f.jsonRefs, func(a, b int) bool { return f.jsonRefs[a].Text < f.jsonRefs[b].Text })
+	}
+	return f, nil
+}
+
+func isFieldChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+}
+
+// Format renders one event; ok is false when the event must not be printed (a field is missing
+// and the format did not start with '*'). The returned line ends with a newline and is valid
+// until the next call.
+func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
+	b := f.buf[:0]
+	if f.json {
+		b = append(b, '{')
+		for i, r := range f.jsonRefs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, r.Text)
+			b = append(b, ':')
+			v, ok := r.Extract(c)
+			if !ok {
+				if !f.all {
+					f.buf = b
+					return nil, false
+				}
+				b = append(b, "null"...)
+				continue
+			}
+			b = appendJSONValue(b, v)
+		}
+		b = append(b, '}', '\n')
+		f.buf = b
+		return b, true
+	}
+	for _, ch := range f.chunks {
+		if ch.ref == nil {
+			b = append(b, ch.lit...)
+			continue
+		}
+		v, ok := ch.ref.Extract(c)
+		if !ok {
+			if !f.all {
+				f.buf = b
+				return nil, false
+			}
+			b = append(b, "<NA>"...)
+			continue
+		}
+		b = fields.AppendText(b, v)
+	}
+	b = append(b, '\n')
+	f.buf = b
+	return b, true
+}
+
+func appendJSONValue(b []byte, v fields.Value) []byte {
+	switch v.Kind {
+	case fields.KInt, fields.KPort, fields.KRelTime:
+		return strconv.AppendInt(b, v.Int, 10)
+	case fields.KUint, fields.KAbsTime:
+		return strconv.AppendUint(b, uint64(v.Int), 10)
+	case fields.KBool:
+		if v.Int != 0 {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case fields.KDouble:
+		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
+	}
+	var tmp [64]byte
+	return appendJSONBytes(b, fields.AppendText(tmp[:0], v))
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		b = appendJSONChar(b, s[i])
+	}
+	return append(b, '"')
+}
+
+func appendJSONBytes(b []byte, s []byte) []byte {
+	b = append(b, '"')
+	for _, c := range s {
+		b = appendJSONChar(b, c)
+	}
+	return append(b, '"')
+}
+
+const hex = "0123456789abcdef"
+
+func appendJSONChar(b []byte, c byte) []byte {
+	switch c {
+	case '"':
+		return append(b, '\\', '"')
+	case '\\':
+		return append(b, '\\', '\\')
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	if c < 0x20 {
+		return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+	}
+	return append(b, c)
+}

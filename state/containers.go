@@ -1,0 +1,144 @@
+package state
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// Container is what the capture or a runtime says about one container.
+type Container struct {
+	ID, Name, Image, ImageRepo, ImageTag, ImageDigest, ImageID string
+	Type                                                       int
+	Privileged                                                 bool
+	IP                                                         string
+	Labels                                                     map[string]string
+	Mounts                                                     []Mount
+}
+
+// Mount is one container mount.
+type Mount struct {
+	Source, Dest, Mode string
+	RW                 bool
+	Propagation        string
+}
+
+// Containers indexes containers by id.
+type Containers struct {
+	byID map[string]*Container
+}
+
+func newContainers() *Containers { return &Containers{byID: map[string]*Container{}} }
+
+// Get returns a container or nil.
+func (c *Containers) Get(id string) *Container { return c.byID[id] }
+
+// Add stores or replaces a container.
+func (c *Containers) Add(ct *Container) { c.byID[ct.ID] = ct }
+
+// Each calls fn for every container.
+func (c *Containers) Each(fn func(*Container)) {
+	for _, ct := range c.byID {
+		fn(ct)
+	}
+}
+
+type containerJSON struct {
+	Container struct {
+		ID          string            `json:"id"`
+		Name        string            `json:"name"`
+		Image       string            `json:"image"`
+		ImageRepo   string            `json:"imagerepo"`
+		ImageTag    string            `json:"imagetag"`
+		ImageDigest string            `json:"imagedigest"`
+		ImageID     string            `json:"imageid"`
+		Type        int               `json:"type"`
+		Privileged  bool              `json:"privileged"`
+		IP          string            `json:"ip"`
+		Labels      map[string]string `json:"labels"`
+		Mounts      []struct {
+			Source      string `json:"Source"`
+			Destination string `json:"Destination"`
+			Mode        string `json:"Mode"`
+			RW          bool   `json:"RW"`
+			Propagation string `json:"Propagation"`
+		} `json:"Mounts"`
+	} `json:"container"`
+}
+
+// ParseContainerJSON reads a container event's JSON.
+func ParseContainerJSON(b []byte) (*Container, bool) {
+	var cj containerJSON
+	if err := json.Unmarshal(b, &cj); err != nil || cj.Container.ID == "" {
+		return nil, false
+	}
+	c := cj.Container
+	ct := &Container{ID: c.ID, Name: c.Name, Image: c.Image, ImageRepo: c.ImageRepo, ImageTag: c.ImageTag,
+		ImageDigest: c.ImageDigest, ImageID: c.ImageID, Type: c.Type, Privileged: c.Privileged, IP: c.IP,
+		Labels: c.Labels}
+	for _, m := range c.Mounts {
+		ct.Mounts = append(ct.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
+	}
+	return ct, true
+}
+
+func (in *Inspector) parseContainer(ev *event.Event) {
+	var ct *Container
+	switch ev.Type {
+	case 228:
+		ct = &Container{ID: string(event.CString(ev.Param(0))), Name: string(event.CString(ev.Param(2))),
+			Image: string(event.CString(ev.Param(3)))}
+		if v, ok := ev.Uint(1); ok {
+			ct.Type = int(v)
+		}
+	default:
+		var ok bool
+		ct, ok = ParseContainerJSON(event.CString(ev.Param(0)))
+		if !ok {
+			return
+		}
+	}
+	in.Containers.Add(ct)
+	// Container events show a thread of their own, named after the container.
+	in.containerThread = Thread{Tid: -1, Pid: -1, Ptid: -1, Vtid: -2, Vpid: -2, Comm: "container:" + ct.ID,
+		Exe: "container:" + ct.ID, ContainerID: ct.ID, Uid: 0xffffffff, Gid: 0xffffffff, fdt: newFDTable()}
+	in.Thread = &in.containerThread
+}
+
+// containerIDFromCgroups finds a container id in a thread's cgroups, as sysdig's docker,
+// containerd, cri-o and podman resolvers do: a 64-hex id in the path, shortened to 12.
+func containerIDFromCgroups(cgroups []string) string {
+	for _, cg := range cgroups {
+		eq := strings.IndexByte(cg, '=')
+		path := cg[eq+1:]
+		if id := hexID(path); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+func hexID(path string) string {
+	for _, seg := range strings.Split(path, "/") {
+		s := seg
+		for _, pfx := range []string{"docker-", "crio-", "cri-containerd-", "libpod-"} {
+			s = strings.TrimPrefix(s, pfx)
+		}
+		s = strings.TrimSuffix(s, ".scope")
+		if len(s) == 64 && isHex(s) {
+			return s[:12]
+		}
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,345 @@
+package state
+
+import (
+	"strconv"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// User and Group as the user list gives them.
+type User struct {
+	Uid, Gid          uint32
+	Name, Home, Shell string
+}
+
+type Group struct {
+	Gid  uint32
+	Name string
+}
+
+// Inspector holds the system state and updates it from events. After Process, Thread and FD
+// describe the event just processed, as sysdig's event thread and fd info do.
+type Inspector struct {
+	threads    map[int64]*Thread
+	users      map[uint32]*User
+	groups     map[uint32]*Group
+	Containers *Containers
+	Machine    *capture.MachineInfo
+	Interfaces []capture.Interface
+
+	// Context of the current event.
+	Thread  *Thread
+	FD      *FD
+	FDNum   int64
+	ErrCode int32
+
+	pendingFD     int64
+	pendingFDT    *FDTable
+	pendingThread int64
+	hasPendingT   bool
+
+	containerThread Thread // synthetic thread of container events
+}
+
+// New returns an empty inspector.
+func New() *Inspector {
+	return &Inspector{
+		threads:    map[int64]*Thread{},
+		users:      map[uint32]*User{},
+		groups:     map[uint32]*Group{},
+		Containers: newContainers(),
+		pendingFD:  -1,
+	}
+}
+
+// Reset drops everything, as when a concatenated capture starts a new section.
+func (in *Inspector) Reset() {
+	c := in.Containers
+	*in = *New()
+	in.Containers = c
+}
+
+// LoadHeader seeds the tables from a capture's header blocks.
+func (in *Inspector) LoadHeader(h *capture.Header) {
+	in.Machine = h.Machine
+	in.Interfaces = h.Interfaces
+	for i := range h.Users {
+		u := &h.Users[i]
+		in.users[u.Uid] = &User{Uid: u.Uid, Gid: u.Gid, Name: u.Name, Home: u.Home, Shell: u.Shell}
+	}
+	for i := range h.Groups {
+		g := &h.Groups[i]
+		in.groups[g.Gid] = &Group{Gid: g.Gid, Name: g.Name}
+	}
+	for i := range h.Threads {
+		t := threadFromCapture(&h.Threads[i])
+		t.ContainerID = containerIDFromCgroups(t.Cgroups)
+		in.threads[t.Tid] = t
+	}
+	// Threads of one process share the main thread's fd table when they were cloned with
+	// CLONE_FILES, as sysdig's get_fd_table does.
+	for _, t := range in.threads {
+		if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
+			if m := in.threads[t.Pid]; m != nil && m != t {
+				t.fdt = m.fdt
+			}
+		}
+	}
+}
+
+// AddThread inserts a thread (for /proc scans).
+func (in *Inspector) AddThread(t *Thread) {
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+	in.threads[t.Tid] = t
+}
+
+// AddUser and AddGroup insert users and groups (for /proc scans).
+func (in *Inspector) AddUser(u User)   { in.users[u.Uid] = &u }
+func (in *Inspector) AddGroup(g Group) { in.groups[g.Gid] = &g }
+
+// Lookup returns a thread or nil, without creating one.
+func (in *Inspector) Lookup(tid int64) *Thread { return in.threads[tid] }
+
+// EachThread calls fn for every thread.
+func (in *Inspector) EachThread(fn func(*Thread)) {
+	for _, t := range in.threads {
+		fn(t)
+	}
+}
+
+// User returns a user by uid, or nil.
+func (in *Inspector) User(uid uint32) *User { return in.users[uid] }
+
+// Group returns a group by gid, or nil.
+func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
+
+// MainThread returns the thread's process main thread (itself when it is one, or unknown).
+func (in *Inspector) MainThread(t *Thread) *Thread {
+	if t == nil || t.Tid == t.Pid || t.Pid < 0 {
+		return t
+	}
+	if m := in.threads[t.Pid]; m != nil {
+		return m
+	}
+	return nil
+}
+
+// Parent returns the thread's parent process (the main thread of ptid's process), or nil.
+func (in *Inspector) Parent(t *Thread) *Thread {
+	if t == nil {
+		return nil
+	}
+	m := in.MainThread(t)
+	if m == nil {
+		m = t
+	}
+	if m.Ptid < 0 {
+		return nil
+	}
+	p := in.threads[m.Ptid]
+	if p == nil {
+		return nil
+	}
+	if mp := in.MainThread(p); mp != nil {
+		return mp
+	}
+	return p
+}
+
+// getThread returns the event's thread, creating a placeholder for one never seen, as sysdig does
+// offline: comm and exe "<NA>", no parent, unknown user.
+func (in *Inspector) getThread(tid int64) *Thread {
+	if t := in.threads[tid]; t != nil {
+		return t
+	}
+	t := &Thread{Tid: tid, Pid: -1, Ptid: -1, Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
+		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
+	in.threads[tid] = t
+	return t
+}
+
+// fdLocation is the enter parameter that holds the fd for fd-using events.
+func fdLocation(typ uint16) int {
+	switch typ {
+	case 160, 162: // mmap, mmap2
+		return 4
+	}
+	return 0
+}
+
+// Process updates the state with one event and sets the inspector's event context.
+func (in *Inspector) Process(ev *event.Event) {
+	in.flushPending()
+	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
+	info := ev.Info
+	if info.Flags&event.EFSkipParseReset != 0 {
+		if ev.Type == 234 { // procinfo
+			in.Thread = in.threads[ev.Tid]
+			in.parseProcinfo(ev)
+		}
+		return
+	}
+	switch ev.Type {
+	case 228, 272, 324: // container events belong to no real thread
+		in.parseContainer(ev)
+		return
+	}
+	t := in.getThread(ev.Tid)
+	in.Thread = t
+	if ev.IsEnter() {
+		t.lastFd = -1
+		t.lastType = ev.Type
+		if info.Flags&event.EFUsesFd != 0 {
+			if fd, ok := ev.Int(fdLocation(ev.Type)); ok {
+				t.lastFd = fd
+				in.FD = t.FD(fd)
+				in.FDNum = fd
+			}
+		}
+		t.Latency = 0
+		t.lastEnterTS = ev.TS
+		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
+		t.lastEnterHdr = ev.HeaderLen()
+		t.lastValid = false
+		in.parseEnter(ev, t)
+		return
+	}
+	if t.lastEnterTS != 0 {
+		t.Latency = ev.TS - t.lastEnterTS
+	}
+	if ev.Type == t.lastType+1 {
+		t.lastValid = true
+	} else {
+		t.lastValid = false
+		in.parseExit(ev, t)
+		return
+	}
+	if info.Params != nil && len(info.Params) > 0 && (info.Params[0].Name == "res" || info.Params[0].Name == "fd") {
+		if res, ok := ev.Int(0); ok && res < 0 {
+			in.ErrCode = int32(-res)
+		}
+	}
+	if info.Flags&event.EFUsesFd != 0 {
+		in.FD = t.FD(t.lastFd)
+		if in.FD != nil {
+			in.FDNum = t.lastFd
+		}
+	}
+	in.parseExit(ev, t)
+}
+
+func (in *Inspector) flushPending() {
+	if in.pendingFD >= 0 && in.pendingFDT != nil {
+		delete(in.pendingFDT.fds, in.pendingFD)
+	}
+	in.pendingFD, in.pendingFDT = -1, nil
+	if in.hasPendingT {
+		in.removeThread(in.pendingThread)
+		in.hasPendingT = false
+	}
+}
+
+func (in *Inspector) removeThread(tid int64) {
+	delete(in.threads, tid)
+}
+
+// enterEvent decodes the stored enter event of the current exit, when it matches.
+func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
+	if !t.lastValid || len(t.lastEnter) < t.lastEnterHdr {
+		return false
+	}
+	info := event.Lookup(t.lastType)
+	if info == nil {
+		return false
+	}
+	return e.Set(t.lastEnter, t.lastEnterHdr, info) == nil
+}
+
+func (in *Inspector) parseProcinfo(ev *event.Event) {}
+
+func (in *Inspector) parseEnter(ev *event.Event, t *Thread) { in.parseEnterState(ev, t) }
+
+// Resolver adapts the inspector's current event context to event rendering.
+type Resolver struct{ In *Inspector }
+
+func (r Resolver) FD(fd int64) (byte, byte, string, bool) {
+	t := r.In.Thread
+	if t == nil {
+		return 0, 0, "", false
+	}
+	f := t.FD(fd)
+	if f == nil {
+		return 0, 0, "", false
+	}
+	var l4 byte
+	if f.IsIP() {
+		switch f.L4() {
+		case L4TCP:
+			l4 = 't'
+		case L4UDP:
+			l4 = 'u'
+		case L4ICMP:
+			l4 = 'i'
+		case L4Raw:
+			l4 = 'r'
+		}
+	}
+	return f.TypeChar(), l4, f.Name, true
+}
+
+func (r Resolver) Comm(tid int64) (string, bool) {
+	if t := r.In.threads[tid]; t != nil {
+		return t.Comm, true
+	}
+	return "", false
+}
+
+func (r Resolver) User(uid uint32) (string, bool) {
+	if u := r.In.users[uid]; u != nil {
+		return u.Name, true
+	}
+	return "", false
+}
+
+func (r Resolver) Group(gid uint32) (string, bool) {
+	if g := r.In.groups[gid]; g != nil {
+		return g.Name, true
+	}
+	return "", false
+}
+
+func (r Resolver) Cwd() (string, bool) {
+	t := r.In.Thread
+	if t == nil {
+		return "", false
+	}
+	return r.In.Cwd(t), true
+}
+
+func (r Resolver) DirFdPath(fd int64) string {
+	t := r.In.Thread
+	if t == nil {
+		return ""
+	}
+	f := t.FD(fd)
+	if f == nil || f.Name == "" {
+		return ""
+	}
+	if f.Name[len(f.Name)-1] == '/' {
+		return f.Name
+	}
+	return f.Name + "/"
+}
+
+// Cwd is the thread's working directory, kept by its main thread.
+func (in *Inspector) Cwd(t *Thread) string {
+	if m := in.MainThread(t); m != nil {
+		return m.Cwd
+	}
+	return "./"
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,489 @@
+package state
+
+import (
+	"encoding/binary"
+	"strings"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// PPM values the parsers need.
+const (
+	ppmODirectory = 1 << 10
+	ppmAFUnix     = 1
+	ppmAFInet     = 2
+	ppmAFInet6    = 10
+	ppmAFNetlink  = 16
+	atFdcwd       = -100
+	ppmFDupfd     = 1 // fcntl_commands PPM_FCNTL_F_DUPFD
+	ppmFDupfdCloexec = 11
+)
+
+func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
+	switch ev.Type {
+	case 3, 59, 103, 307, 327: // open, creat, openat, openat_2, openat2
+		in.parseOpen(ev, t)
+	case 5: // close
+		if res, ok := ev.Int(0); ok && res >= 0 && t.lastValid {
+			in.pendingFD, in.pendingFDT = t.lastFd, t.fdt
+		}
+	case 19: // socket
+		in.parseSocket(ev, t)
+	case 23: // connect
+		in.parseConnect(ev, t)
+	case 27, 57, 247, 249: // accept, accept4
+		in.parseAccept(ev, t)
+	case 21: // bind
+		in.parseBind(ev, t)
+	case 25: // listen
+		if res, _ := ev.Int(0); res == 0 && in.FD != nil && in.FD.Role == roleNone && in.FD.IsIP() {
+			in.FD.Role = roleServer
+		}
+	case 61: // pipe
+		if res, _ := ev.Int(0); res >= 0 {
+			ino, _ := ev.Uint(3)
+			for _, i := range []int{1, 2} {
+				if fd, ok := ev.Int(i); ok {
+					in.FD = t.addFD(&FD{Num: fd, Type: capture.FDFifo, Ino: ino})
+				}
+			}
+		}
+	case 43: // socketpair
+		if res, _ := ev.Int(0); res >= 0 {
+			src, _ := ev.Uint(3)
+			dst, _ := ev.Uint(4)
+			for _, i := range []int{1, 2} {
+				if fd, ok := ev.Int(i); ok {
+					t.addFD(&FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst})
+				}
+			}
+		}
+	case 63: // eventfd
+		in.addSimple(ev, t, capture.FDEvent)
+	case 127: // signalfd
+		in.addSimple(ev, t, capture.FDSignalfd)
+	case 137: // timerfd_create
+		in.addSimple(ev, t, capture.FDTimerfd)
+	case 139: // inotify_init
+		in.addSimple(ev, t, capture.FDInotify)
+	case 125: // dup
+		in.parseDup(ev, t, 0)
+	case 151: // fcntl
+		var enter event.Event
+		if in.enterEvent(t, &enter) {
+			if cmd, ok := enter.Uint(1); ok && (cmd == ppmFDupfd || cmd == ppmFDupfdCloexec) {
+				in.parseDup(ev, t, 0)
+			}
+		}
+	case 95: // chdir
+		if res, _ := ev.Int(0); res >= 0 {
+			in.setCwd(t, string(event.CString(ev.Param(1))))
+		}
+	case 97: // fchdir
+		if res, _ := ev.Int(0); res >= 0 && in.FD != nil {
+			in.setCwd(t, in.FD.Name)
+		}
+	case 267: // chroot
+		if res, _ := ev.Int(0); res >= 0 {
+			if m := in.MainThread(t); m != nil {
+				m.Root = string(event.CString(ev.Param(1)))
+			}
+		}
+	case 13, 155, 173, 215, 231, 283, 289, 293, 331: // execve family
+		in.parseExecve(ev, t)
+	case 15, 157, 217, 223, 183, 219, 225, 185, 221, 227, 335: // clone family
+		in.parseClone(ev, t)
+	case 159, 161, 163: // brk, mmap, mmap2 report memory sizes
+		if v, ok := ev.Uint(1); ok {
+			t.VmSizeKB = uint32(v)
+		}
+		if v, ok := ev.Uint(2); ok {
+			t.VmRssKB = uint32(v)
+		}
+		if v, ok := ev.Uint(3); ok {
+			t.VmSwapKB = uint32(v)
+		}
+	case 199, 201, 193, 195: // setuid, setgid, setresuid, setresgid
+		in.parseSetID(ev, t)
+	case 275: // setsid
+		if res, _ := ev.Int(0); res >= 0 {
+			t.Sid = res
+		}
+	}
+}
+
+// parseEnterState handles the enter events that change state by themselves.
+func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
+	switch ev.Type {
+	case 16, 186: // procexit: the thread goes away once this event has been seen
+		in.pendingThread, in.hasPendingT = t.Tid, true
+	}
+}
+
+func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
+	if fd, ok := ev.Int(0); ok && fd >= 0 {
+		in.FD = t.addFD(&FD{Num: fd, Type: typ})
+		in.FDNum = fd
+	}
+}
+
+// setCwd applies a chdir, keeping sysdig's trailing slash.
+func (in *Inspector) setCwd(t *Thread, path string) {
+	m := in.MainThread(t)
+	if m == nil {
+		m = t
+	}
+	var full string
+	if strings.HasPrefix(path, "/") {
+		full = string(event.AppendJoinPath(nil, "/", []byte(path[1:])))
+	} else {
+		full = string(event.AppendJoinPath(nil, in.Cwd(t), []byte(path)))
+	}
+	if !strings.HasSuffix(full, "/") {
+		full += "/"
+	}
+	m.Cwd = full
+}
+
+// fullPath resolves an opened name against the cwd or a directory fd, as sysdig names files.
+func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool) string {
+	if len(name) > 0 && name[0] == '/' {
+		return string(event.AppendJoinPath(nil, "/", name[1:]))
+	}
+	base := in.Cwd(t)
+	if hasDirfd && dirfd != atFdcwd {
+		if f := t.FD(dirfd); f != nil {
+			base = f.Name
+			if !strings.HasSuffix(base, "/") {
+				base += "/"
+			}
+		} else {
+			base = ""
+		}
+	}
+	return string(event.AppendJoinPath(nil, base, name))
+}
+
+func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
+	fd, ok := ev.Int(0)
+	if !ok || fd < 0 {
+		return
+	}
+	var name []byte
+	var flags uint64
+	var dirfd int64
+	hasDirfd := false
+	var dev uint64
+	src := ev
+	var enter event.Event
+	switch ev.Type {
+	case 3: // open: fd, name, flags, mode, dev
+		if ev.NParams() < 3 {
+			if !in.enterEvent(t, &enter) {
+				return
+			}
+			src = &enter
+			name = event.CString(src.Param(0))
+			flags, _ = src.Uint(1)
+		} else {
+			name = event.CString(ev.Param(1))
+			flags, _ = ev.Uint(2)
+			dev, _ = ev.Uint(4)
+		}
+	case 59: // creat: fd, name, mode, dev
+		if ev.NParams() < 2 {
+			if !in.enterEvent(t, &enter) {
+				return
+			}
+			name = event.CString(enter.Param(0))
+		} else {
+			name = event.CString(ev.Param(1))
+			dev, _ = ev.Uint(3)
+		}
+		flags = 1 << 8 // creat is open(O_CREAT|O_WRONLY|O_TRUNC)
+	case 103: // old openat: the exit has only the fd
+		if !in.enterEvent(t, &enter) {
+			return
+		}
+		dirfd, _ = enter.Int(0)
+		hasDirfd = true
+		name = event.CString(enter.Param(1))
+		flags, _ = enter.Uint(2)
+	case 307, 327: // openat_2, openat2: fd, dirfd, name, flags, mode, ...
+		dirfd, _ = ev.Int(1)
+		hasDirfd = true
+		name = event.CString(ev.Param(2))
+		flags, _ = ev.Uint(3)
+		if ev.Type == 307 {
+			dev, _ = ev.Uint(5)
+		}
+	}
+	f := &FD{Num: fd, Type: capture.FDFile, OpenFlags: uint32(flags), Dev: uint32(dev)}
+	if flags&ppmODirectory != 0 {
+		f.Type = capture.FDDirectory
+	}
+	f.Name = in.fullPath(t, name, dirfd, hasDirfd)
+	in.FD = t.addFD(f)
+	in.FDNum = fd
+}
+
+func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
+	fd, ok := ev.Int(0)
+	if !ok || fd < 0 {
+		return
+	}
+	var enter event.Event
+	if !in.enterEvent(t, &enter) {
+		return
+	}
+	domain, _ := enter.Uint(0)
+	typ, _ := enter.Uint(1)
+	proto, _ := enter.Uint(2)
+	f := &FD{Num: fd}
+	switch domain {
+	case ppmAFUnix:
+		f.Type = capture.FDUnixSock
+	case ppmAFInet, ppmAFInet6:
+		f.Type = capture.FDIPv4Sock
+		if domain == ppmAFInet6 {
+			f.Type = capture.FDIPv6Sock
+		}
+		f.L4Proto = l4FromSocket(typ, proto)
+	case ppmAFNetlink:
+		f.Type = capture.FDNetlink
+	default:
+		return // sysdig does not track sockets of other families
+	}
+	in.FD = t.addFD(f)
+	in.FDNum = fd
+}
+
+// l4FromSocket infers the transport from socket()'s type and protocol, as sysdig does.
+func l4FromSocket(typ, proto uint64) uint8 {
+	const sockStream, sockDgram, sockRaw = 1, 2, 3
+	switch proto {
+	case 6: // IPPROTO_TCP
+		if typ&0xff == sockRaw {
+			return L4Raw
+		}
+		return L4TCP
+	case 17: // IPPROTO_UDP
+		if typ&0xff == sockRaw {
+			return L4Raw
+		}
+		return L4UDP
+	case 0: // IPPROTO_IP
+		switch typ & 0xff {
+		case sockStream:
+			return L4TCP
+		case sockDgram:
+			return L4UDP
+		case sockRaw:
+			return L4Raw
+		}
+	case 1: // IPPROTO_ICMP
+		if typ&0xff == sockRaw {
+			return L4Raw
+		}
+		return L4ICMP
+	case 255: // IPPROTO_RAW
+		return L4Raw
+	}
+	return L4Unknown
+}
+
+// applyTuple stores a socket tuple parameter in fd f (from the point of view of role).
+func applyTuple(f *FD, p []byte) bool {
+	if len(p) == 0 {
+		return false
+	}
+	switch p[0] {
+	case ppmAFInet:
+		if len(p) != 13 {
+			return false
+		}
+		if f.Type == capture.FDIPv6Sock {
+			f.Type = capture.FDIPv4Sock
+		}
+		f.Sip, f.Dip = [16]byte{}, [16]byte{}
+		copy(f.Sip[:], p[1:5])
+		f.Sport = binary.LittleEndian.Uint16(p[5:])
+		copy(f.Dip[:], p[7:11])
+		f.Dport = binary.LittleEndian.Uint16(p[11:])
+		f.Name = tupleName(f)
+		return true
+	case ppmAFInet6:
+		if len(p) != 37 {
+			return false
+		}
+		sip, dip := p[1:17], p[19:35]
+		if isMapped(sip) && isMapped(dip) {
+			f.Type = capture.FDIPv4Sock
+			f.Sip, f.Dip = [16]byte{}, [16]byte{}
+			copy(f.Sip[:], sip[12:])
+			copy(f.Dip[:], dip[12:])
+		} else {
+			f.Type = capture.FDIPv6Sock
+			copy(f.Sip[:], sip)
+			copy(f.Dip[:], dip)
+		}
+		f.Sport = binary.LittleEndian.Uint16(p[17:])
+		f.Dport = binary.LittleEndian.Uint16(p[35:])
+		f.Name = tupleName(f)
+		return true
+	case ppmAFUnix:
+		if len(p) < 17 {
+			return false
+		}
+		f.Type = capture.FDUnixSock
+		f.Source = binary.LittleEndian.Uint64(p[1:])
+		f.Dest = binary.LittleEndian.Uint64(p[9:])
+		f.Name = string(event.CString(p[17:]))
+		return true
+	}
+	return false
+}
+
+func isMapped(b []byte) bool {
+	for i := 0; i < 10; i++ {
+		if b[i] != 0 {
+			return false
+		}
+	}
+	return b[10] == 0xff && b[11] == 0xff
+}
+
+func tupleName(f *FD) string {
+	var b []byte
+	b = appendAddr(b, f, f.Sip[:])
+	b = append(b, ':')
+	b = appendUint(b, uint64(f.Sport))
+	b = append(b, "->"...)
+	b = appendAddr(b, f, f.Dip[:])
+	b = append(b, ':')
+	b = appendUint(b, uint64(f.Dport))
+	return string(b)
+}
+
+func serverName(f *FD) string {
+	var b []byte
+	b = appendAddr(b, f, f.Sip[:])
+	b = append(b, ':')
+	b = appendUint(b, uint64(f.Sport))
+	return string(b)
+}
+
+func appendAddr(b []byte, f *FD, ip []byte) []byte {
+	if f.IsV6() {
+		return event.AppendIPv6(b, ip)
+	}
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = appendUint(b, uint64(ip[i]))
+	}
+	return b
+}
+
+func appendUint(b []byte, v uint64) []byte {
+	var tmp [20]byte
+	i := len(tmp)
+	for {
+		i--
+		tmp[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, tmp[i:]...)
+}
+
+func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
+	f := in.FD
+	if f == nil {
+		return
+	}
+	res, _ := ev.Int(0)
+	if res < 0 && res != -115 { // a failed connect leaves the socket as it was, except EINPROGRESS
+		return
+	}
+	if applyTuple(f, ev.Param(1)) {
+		f.Role = roleClient
+	}
+}
+
+func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
+	fd, ok := ev.Int(0)
+	if !ok || fd < 0 {
+		return
+	}
+	f := &FD{Num: fd, Type: capture.FDIPv4Sock, L4Proto: L4TCP, Role: roleServer}
+	if !applyTuple(f, ev.Param(1)) {
+		f.Type = capture.FDUnknown
+	}
+	in.FD = t.addFD(f)
+	in.FDNum = fd
+}
+
+func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
+	f := in.FD
+	if f == nil {
+		return
+	}
+	if res, _ := ev.Int(0); res < 0 {
+		return
+	}
+	p := ev.Param(1)
+	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock {
+		// A bound socket keeps its local address as the server side of its tuple.
+		copy(f.Dip[:4], p[1:5])
+		f.Dport = binary.LittleEndian.Uint16(p[5:])
+		f.Role = roleServer
+	}
+}
+
+func (in *Inspector) parseDup(ev *event.Event, t *Thread, _ int) {
+	nfd, ok := ev.Int(0)
+	if !ok || nfd < 0 || in.FD == nil {
+		return
+	}
+	c := *in.FD
+	c.Num = nfd
+	in.FD = t.addFD(&c)
+	in.FDNum = nfd
+}
+
+func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
+	if res, _ := ev.Int(0); res < 0 {
+		return
+	}
+	var enter event.Event
+	if !in.enterEvent(t, &enter) {
+		return
+	}
+	v, ok := enter.Uint(0)
+	if !ok {
+		return
+	}
+	m := in.MainThread(t)
+	if m == nil {
+		m = t
+	}
+	switch ev.Type {
+	case 199:
+		m.Uid = uint32(v)
+	case 201:
+		m.Gid = uint32(v)
+	case 193:
+		if e, ok := enter.Uint(1); ok && uint32(e) != 0xffffffff {
+			m.Uid = uint32(e)
+		}
+	case 195:
+		if e, ok := enter.Uint(1); ok && uint32(e) != 0xffffffff {
+			m.Gid = uint32(e)
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package state
+
+import (
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// splitArgs turns a run of NUL-terminated strings into a slice.
+func splitArgs(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	var out []string
+	start := 0
+	for i, c := range b {
+		if c == 0 {
+			out = append(out, string(b[start:i]))
+			start = i + 1
+		}
+	}
+	if start < len(b) {
+		out = append(out, string(b[start:]))
+	}
+	return out
+}
+
+func paramStr(ev *event.Event, name string) (string, bool) {
+	i := ev.ParamIndex(name)
+	if i < 0 {
+		return "", false
+	}
+	return string(event.CString(ev.Param(i))), true
+}
+
+func paramInt(ev *event.Event, name string) (int64, bool) {
+	i := ev.ParamIndex(name)
+	if i < 0 {
+		return 0, false
+	}
+	return ev.Int(i)
+}
+
+func paramUint(ev *event.Event, name string) (uint64, bool) {
+	i := ev.ParamIndex(name)
+	if i < 0 {
+		return 0, false
+	}
+	return ev.Uint(i)
+}
+
+func basename(s string) string {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return s[i+1:]
+		}
+	}
+	return s
+}
+
+// parseExecve applies a successful execve to the calling thread: new program, args,
+// environment and memory, as sysdig's execve exit parser does (the cwd is left as it was).
+func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
+	if res, _ := ev.Int(0); res < 0 {
+		return
+	}
+	if exe, ok := paramStr(ev, "exe"); ok {
+		t.Exe = exe
+	}
+	if i := ev.ParamIndex("args"); i >= 0 {
+		t.Args = splitArgs(ev.Param(i))
+	}
+	if v, ok := paramInt(ev, "pid"); ok {
+		t.Pid = v
+	}
+	if v, ok := paramInt(ev, "ptid"); ok {
+		t.Ptid = v
+	}
+	if v, ok := paramInt(ev, "fdlimit"); ok {
+		t.FdLimit = v
+	}
+	if v, ok := paramUint(ev, "pgft_maj"); ok {
+		t.PfMajor = v
+	}
+	if v, ok := paramUint(ev, "pgft_min"); ok {
+		t.PfMinor = v
+	}
+	if v, ok := paramUint(ev, "vm_size"); ok {
+		t.VmSizeKB = uint32(v)
+	}
+	if v, ok := paramUint(ev, "vm_rss"); ok {
+		t.VmRssKB = uint32(v)
+	}
+	if v, ok := paramUint(ev, "vm_swap"); ok {
+		t.VmSwapKB = uint32(v)
+	}
+	if comm, ok := paramStr(ev, "comm"); ok {
+		t.Comm = comm
+	} else {
+		t.Comm = basename(t.Exe)
+	}
+	if i := ev.ParamIndex("cgroups"); i >= 0 {
+		t.Cgroups = splitArgs(ev.Param(i))
+		t.ContainerID = containerIDFromCgroups(t.Cgroups)
+	}
+	if i := ev.ParamIndex("env"); i >= 0 {
+		t.Env = splitArgs(ev.Param(i))
+	}
+	if v, ok := paramUint(ev, "tty"); ok {
+		t.Tty = uint32(v)
+	}
+	if v, ok := paramUint(ev, "loginuid"); ok {
+		t.LoginUid = uint32(v)
+	}
+	if v, ok := paramUint(ev, "uid"); ok {
+		t.Uid = uint32(v)
+	}
+	if v, ok := paramUint(ev, "gid"); ok {
+		t.Gid = uint32(v)
+	}
+	if v, ok := paramInt(ev, "vpgid"); ok {
+		t.Vpgid = v
+	}
+	if p, ok := paramStr(ev, "trusted_exepath"); ok {
+		t.Exepath = p
+	}
+}
+
+// parseClone adds the new thread or process a clone, fork or vfork created.
+func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
+	res, ok := ev.Int(0)
+	if !ok || res < 0 {
+		return
+	}
+	flags, _ := paramUint(ev, "flags")
+	var child *Thread
+	if res == 0 {
+		// The child's own exit: its parameters describe itself.
+		if c := in.threads[ev.Tid]; c != nil && c.Pid >= 0 && c.Comm != "<NA>" {
+			return
+		}
+		child = t
+	} else {
+		if in.threads[res] != nil {
+			return
+		}
+		child = &Thread{Tid: res}
+		in.threads[res] = child
+	}
+	parent := t
+	if res == 0 {
+		ptid, _ := paramInt(ev, "ptid")
+		parent = in.threads[ptid]
+	}
+	child.Flags = uint32(flags)
+	if v, ok := paramInt(ev, "pid"); ok {
+		child.Pid = v
+	}
+	if res > 0 {
+		if flags&clCloneThread != 0 {
+			child.Pid = t.Pid
+		} else {
+			child.Pid = res
+		}
+	}
+	if res == 0 {
+		child.Ptid, _ = paramInt(ev, "ptid")
+	} else if flags&clCloneThread != 0 {
+		child.Ptid = t.Ptid
+	} else {
+		child.Ptid = t.Pid
+		if child.Ptid < 0 {
+			child.Ptid = t.Tid
+		}
+	}
+	if exe, ok := paramStr(ev, "exe"); ok {
+		child.Exe = exe
+	}
+	if i := ev.ParamIndex("args"); i >= 0 {
+		child.Args = splitArgs(ev.Param(i))
+	}
+	if comm, ok := paramStr(ev, "comm"); ok {
+		child.Comm = comm
+	} else {
+		child.Comm = basename(child.Exe)
+	}
+	if v, ok := paramInt(ev, "fdlimit"); ok {
+		child.FdLimit = v
+	}
+	if v, ok := paramUint(ev, "uid"); ok {
+		child.Uid = uint32(v)
+	}
+	if v, ok := paramUint(ev, "gid"); ok {
+		child.Gid = uint32(v)
+	}
+	if v, ok := paramInt(ev, "vtid"); ok {
+		child.Vtid = v
+	}
+	if v, ok := paramInt(ev, "vpid"); ok {
+		child.Vpid = v
+	}
+	if v, ok := paramUint(ev, "vm_size"); ok {
+		child.VmSizeKB = uint32(v)
+	}
+	if v, ok := paramUint(ev, "vm_rss"); ok {
+		child.VmRssKB = uint32(v)
+	}
+	if i := ev.ParamIndex("cgroups"); i >= 0 {
+		child.Cgroups = splitArgs(ev.Param(i))
+		child.ContainerID = containerIDFromCgroups(child.Cgroups)
+	}
+	if parent != nil && parent != child {
+		child.Env = parent.Env
+		child.Exepath = parent.Exepath
+		child.Root = parent.Root
+		child.Sid = parent.Sid
+		child.Vpgid = parent.Vpgid
+		child.LoginUid = parent.LoginUid
+		child.Tty = parent.Tty
+		if m := in.MainThread(parent); m != nil {
+			child.Cwd = m.Cwd
+		}
+		if flags&clCloneFiles != 0 && parent.fdt != nil {
+			child.fdt = parent.fdt
+		} else if parent.fdt != nil {
+			child.fdt = parent.fdt.clone()
+		}
+	} else if cwd, ok := paramStr(ev, "cwd"); ok {
+		child.Cwd = cwd
+	}
+	if child.fdt == nil {
+		child.fdt = newFDTable()
+	}
+}

@@ -1,0 +1,250 @@
+// Package state keeps what gives each event its context, the way sysdig's inspector does: the
+// thread table with its parent chain, each process's fd table, users, groups and containers. It
+// is seeded from a capture's header (or /proc) and updated by every event before filtering.
+package state
+
+import "github.com/gosysdig/gosysdig/capture"
+
+// Clone flags (PPM_CL_*) that matter to the thread table.
+const (
+	clCloneFiles  = 1 << 2
+	clCloneThread = 1 << 8
+	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
+)
+
+// FD is one open file descriptor.
+type FD struct {
+	Num       int64
+	Type      uint8 // capture.FD* types
+	Name      string
+	OpenFlags uint32
+	Dev       uint32
+	Ino       uint64
+	// Sockets: addresses in network order (IPv4 in the first 4 bytes), ports in host order.
+	Sip, Dip     [16]byte
+	Sport, Dport uint16
+	L4Proto      uint8
+	Role         uint8 // roleNone, roleClient, roleServer
+	Source, Dest uint64
+}
+
+const (
+	roleNone = iota
+	roleClient
+	roleServer
+)
+
+// L4 protocols (scap_l4_proto).
+const (
+	L4Unknown = 0
+	L4NA      = 1
+	L4TCP     = 2
+	L4UDP     = 3
+	L4ICMP    = 4
+	L4Raw     = 5
+)
+
+// IsIP reports whether the fd is an IPv4 or IPv6 socket (connected or server).
+func (f *FD) IsIP() bool {
+	switch f.Type {
+	case capture.FDIPv4Sock, capture.FDIPv6Sock, capture.FDIPv4Server, capture.FDIPv6Server:
+		return true
+	}
+	return false
+}
+
+// IsV6 reports an IPv6 socket.
+func (f *FD) IsV6() bool { return f.Type == capture.FDIPv6Sock || f.Type == capture.FDIPv6Server }
+
+// IsServer reports a listening socket (server address only).
+func (f *FD) IsServer() bool {
+	return f.Type == capture.FDIPv4Server || f.Type == capture.FDIPv6Server
+}
+
+// L4 returns the protocol as sysdig reports it: a socket with no role yet is "not applicable".
+func (f *FD) L4() uint8 {
+	if !f.IsIP() {
+		return L4Unknown
+	}
+	if f.L4Proto == L4Raw {
+		return L4Raw
+	}
+	if (f.Type == capture.FDIPv4Sock || f.Type == capture.FDIPv6Sock) && f.Role == roleNone {
+		return L4NA
+	}
+	return f.L4Proto
+}
+
+// TypeChar is sysdig's one-letter fd type.
+func (f *FD) TypeChar() byte {
+	switch f.Type {
+	case capture.FDFile, capture.FDFileV2:
+		return 'f'
+	case capture.FDDirectory:
+		return 'd'
+	case capture.FDIPv4Sock, capture.FDIPv4Server:
+		return '4'
+	case capture.FDIPv6Sock, capture.FDIPv6Server:
+		return '6'
+	case capture.FDUnixSock:
+		return 'u'
+	case capture.FDFifo:
+		return 'p'
+	case capture.FDEvent:
+		return 'e'
+	case capture.FDSignalfd:
+		return 's'
+	case capture.FDEventpoll:
+		return 'l'
+	case capture.FDInotify:
+		return 'i'
+	case capture.FDTimerfd:
+		return 't'
+	case capture.FDNetlink:
+		return 'n'
+	case capture.FDUnsupported:
+		return 'o'
+	}
+	return '?'
+}
+
+// TypeName is sysdig's fd.type string.
+func (f *FD) TypeName() string {
+	switch f.Type {
+	case capture.FDFile, capture.FDFileV2:
+		return "file"
+	case capture.FDDirectory:
+		return "directory"
+	case capture.FDIPv4Sock, capture.FDIPv4Server:
+		return "ipv4"
+	case capture.FDIPv6Sock, capture.FDIPv6Server:
+		return "ipv6"
+	case capture.FDUnixSock:
+		return "unix"
+	case capture.FDFifo:
+		return "pipe"
+	case capture.FDEvent:
+		return "event"
+	case capture.FDSignalfd:
+		return "signalfd"
+	case capture.FDEventpoll:
+		return "eventpoll"
+	case capture.FDInotify:
+		return "inotify"
+	case capture.FDTimerfd:
+		return "timerfd"
+	case capture.FDNetlink:
+		return "netlink"
+	case capture.FDUnsupported:
+		return "unsupported"
+	}
+	return "unknown"
+}
+
+// FDTable is a process's fds; threads sharing their parent's files share one table.
+type FDTable struct {
+	fds map[int64]*FD
+}
+
+func newFDTable() *FDTable { return &FDTable{fds: map[int64]*FD{}} }
+
+// Get returns an fd or nil.
+func (t *FDTable) Get(fd int64) *FD { return t.fds[fd] }
+
+// Each calls fn for every fd, in no particular order.
+func (t *FDTable) Each(fn func(*FD)) {
+	for _, f := range t.fds {
+		fn(f)
+	}
+}
+
+// Len is the number of open fds.
+func (t *FDTable) Len() int { return len(t.fds) }
+
+func (t *FDTable) clone() *FDTable {
+	n := &FDTable{fds: make(map[int64]*FD, len(t.fds))}
+	for k, v := range t.fds {
+		c := *v
+		n.fds[k] = &c
+	}
+	return n
+}
+
+// Thread is one thread, with its process's attributes.
+type Thread struct {
+	Tid, Pid, Ptid, Sid, Vpgid int64
+	Vtid, Vpid                 int64
+	Comm, Exe, Exepath         string
+	Args, Env, Cgroups         []string
+	Cwd, Root                  string
+	FdLimit                    int64
+	Flags                      uint32
+	Uid, Gid                   uint32
+	LoginUid                   uint32
+	VmSizeKB, VmRssKB, VmSwapKB uint32
+	PfMajor, PfMinor           uint64
+	Tty                        uint32
+	ContainerID                string
+	ExeWritable                bool
+
+	fdt *FDTable
+
+	// What the last enter event left for its exit, as sysdig's m_lastevent_* do.
+	lastType      uint16
+	lastFd        int64
+	lastEnterTS   uint64
+	Latency       uint64
+	lastValid     bool
+	lastEnter     []byte // copy of the last enter event, for exit parsers
+	lastEnterHdr  int
+}
+
+// FDs returns the thread's fd table.
+func (t *Thread) FDs() *FDTable { return t.fdt }
+
+// FD returns one of the thread's fds or nil.
+func (t *Thread) FD(fd int64) *FD {
+	if t.fdt == nil {
+		return nil
+	}
+	return t.fdt.fds[fd]
+}
+
+// IsMain reports whether this thread is its process's main thread.
+func (t *Thread) IsMain() bool { return t.Tid == t.Pid }
+
+func (t *Thread) addFD(f *FD) *FD {
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+	c := *f
+	t.fdt.fds[f.Num] = &c
+	return &c
+}
+
+func threadFromCapture(c *capture.Thread) *Thread {
+	t := &Thread{
+		Tid: c.Tid, Pid: c.Pid, Ptid: c.Ptid, Sid: c.Sid, Vpgid: c.Vpgid, Vtid: c.Vtid, Vpid: c.Vpid,
+		Comm: c.Comm, Exe: c.Exe, Exepath: c.Exepath, Args: c.Args, Env: c.Env, Cgroups: c.Cgroups,
+		Cwd: c.Cwd, Root: c.Root, FdLimit: c.FdLimit, Flags: c.Flags, Uid: c.Uid, Gid: c.Gid,
+		LoginUid: uint32(c.LoginUid), VmSizeKB: c.VmSizeKB, VmRssKB: c.VmRssKB, VmSwapKB: c.VmSwapKB,
+		PfMajor: c.PfMajor, PfMinor: c.PfMinor, ExeWritable: c.ExeWritable,
+		fdt: newFDTable(),
+	}
+	for i := range c.FDs {
+		f := &c.FDs[i]
+		fd := &FD{Num: f.Fd, Type: f.Type, Name: f.Name, OpenFlags: f.OpenFlags, Dev: f.Dev, Ino: f.Ino,
+			Sip: f.Sip, Dip: f.Dip, Sport: f.Sport, Dport: f.Dport, L4Proto: f.L4Proto,
+			Source: f.Source, Dest: f.Dest}
+		switch f.Type {
+		case capture.FDIPv4Sock, capture.FDIPv6Sock:
+			fd.Role = roleClient // sockets from /proc scans have a known tuple
+			fd.Name = tupleName(fd)
+		case capture.FDIPv4Server, capture.FDIPv6Server:
+			fd.Role = roleServer
+			fd.Name = serverName(fd)
+		}
+		t.fdt.fds[f.Fd] = fd
+	}
+	return t
+}
