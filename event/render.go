@@ -56,7 +56,11 @@ func (e *Event) AppendParam(val, res []byte, i int, f BufFormat, maxLen int, r R
 	}
 	pi := &e.Info.Params[i]
 	if len(p) == 0 {
-		return append(val, "NULL"...), res
+		switch pi.Type {
+		case PTSockaddr, PTSocktuple:
+			return append(val, "NULL"...), res
+		}
+		return val, res
 	}
 	fmtOuter := pi.Fmt
 	if pi.Type == PTDyn && len(pi.Dyn) > 0 {

@@ -3,6 +3,7 @@ package fields
 import (
 	"strings"
 
+	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
 )
 
@@ -24,15 +25,18 @@ func ipBytes(f *state.FD, b *[16]byte) []byte {
 }
 
 // Address and port of each side. Tuples are stored client first; servers hold their address in Sip.
+// connected reports a socket whose tuple is known (a role was set by connect or accept).
+func connected(f *state.FD) bool { return f.IsServer() || f.Role != 0 }
+
 func clientIP(f *state.FD) ([]byte, bool) {
-	if !f.IsIP() || f.IsServer() {
+	if !f.IsIP() || f.IsServer() || !connected(f) {
 		return nil, false
 	}
 	return ipBytes(f, &f.Sip), true
 }
 
 func serverIP(f *state.FD) ([]byte, bool) {
-	if !f.IsIP() {
+	if !f.IsIP() || !connected(f) {
 		return nil, false
 	}
 	if f.IsServer() {
@@ -42,14 +46,14 @@ func serverIP(f *state.FD) ([]byte, bool) {
 }
 
 func clientPort(f *state.FD) (uint16, bool) {
-	if !f.IsIP() || f.IsServer() {
+	if !f.IsIP() || f.IsServer() || !connected(f) {
 		return 0, false
 	}
 	return f.Sport, true
 }
 
 func serverPort(f *state.FD) (uint16, bool) {
-	if !f.IsIP() {
+	if !f.IsIP() || !connected(f) {
 		return 0, false
 	}
 	if f.IsServer() {
@@ -81,7 +85,7 @@ func isFileType(f *state.FD) bool {
 func init() {
 	register("fd",
 		&Field{Name: "fd.num", Kind: KInt, Desc: "fd number", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if c.In.FD == nil {
+			if !usesFD(c) {
 				return Value{}, false
 			}
 			return i64(c.In.FDNum)
@@ -90,7 +94,12 @@ func init() {
 		ffield("fd.typechar", KString, "fd type as one letter", func(c *Ctx, f *state.FD) (Value, bool) {
 			return sstr(typeChars[f.TypeChar()])
 		}),
-		ffield("fd.name", KString, "fd name: path, tuple...", func(c *Ctx, f *state.FD) (Value, bool) { return sstr(f.Name) }),
+		&Field{Name: "fd.name", Kind: KString, Desc: "fd name: path, tuple...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if f := c.In.FD; f != nil {
+				return sstr(f.Name)
+			}
+			return nullFDName(c)
+		}},
 		ffield("fd.directory", KString, "directory of a file fd", func(c *Ctx, f *state.FD) (Value, bool) {
 			if !isFileType(f) {
 				return Value{}, false
@@ -183,3 +192,31 @@ var typeChars = func() map[byte]string {
 	}
 	return m
 }()
+
+// usesFD reports events that create, use or destroy an fd: only those have fd fields.
+func usesFD(c *Ctx) bool {
+	return c.In.Thread != nil && c.Ev.Info.Flags&(event.EFCreatesFd|event.EFUsesFd|event.EFDestroysFd) != 0
+}
+
+// nullFDName is fd.name when the event's fd is unknown: exits of calls that open files still
+// name what they tried to open; other exits have an empty name, enters none.
+func nullFDName(c *Ctx) (Value, bool) {
+	if !usesFD(c) || c.Ev.IsEnter() {
+		return Value{}, false
+	}
+	switch c.Ev.Type {
+	case 3, 59, 307, 327: // open, creat, openat_2, openat2 exits carry the path
+		i := c.Ev.ParamIndex("name")
+		if i < 0 {
+			break
+		}
+		v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, c.resolver())
+		c.keep(0, v)
+		c.keep(1, r)
+		if len(r) > 0 {
+			return bstr(r)
+		}
+		return bstr(v)
+	}
+	return sstr("")
+}

@@ -5,7 +5,6 @@ import (
 
 	"fmt"
 	"net"
-	"path"
 	"strconv"
 	"strings"
 
@@ -151,6 +150,7 @@ func complement(t *typeSet, x Expr) *typeSet {
 		for i := range r {
 			r[i] = !t[i]
 		}
+		r[0], r[1] = true, true // generic events carry any syscall name
 		return &r
 	}
 	return nil
@@ -398,8 +398,7 @@ func textCmp(v fields.Value, op string, o *operand) bool {
 	case "bstartswith":
 		return bytes.HasPrefix(s, o.bytes)
 	case "glob":
-		ok, _ := path.Match(o.s, string(s))
-		return ok
+		return Glob(o.b, s)
 	case "<":
 		return string(s) < o.s
 	case "<=":

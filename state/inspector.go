@@ -196,9 +196,9 @@ func (in *Inspector) Process(ev *event.Event) {
 			if fd, ok := ev.Int(fdLocation(ev.Type)); ok {
 				t.lastFd = fd
 				in.FD = t.FD(fd)
-				in.FDNum = fd
 			}
 		}
+		in.FDNum = t.lastFd
 		t.Latency = 0
 		t.lastEnterTS = ev.TS
 		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
@@ -214,6 +214,7 @@ func (in *Inspector) Process(ev *event.Event) {
 		t.lastValid = true
 	} else {
 		t.lastValid = false
+		in.FDNum = t.lastFd
 		in.parseExit(ev, t)
 		return
 	}
@@ -224,10 +225,8 @@ func (in *Inspector) Process(ev *event.Event) {
 	}
 	if info.Flags&event.EFUsesFd != 0 {
 		in.FD = t.FD(t.lastFd)
-		if in.FD != nil {
-			in.FDNum = t.lastFd
-		}
 	}
+	in.FDNum = t.lastFd
 	in.parseExit(ev, t)
 }
 

@@ -123,8 +123,7 @@ func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 
 func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
 	if fd, ok := ev.Int(0); ok && fd >= 0 {
-		in.FD = t.addFD(&FD{Num: fd, Type: typ})
-		in.FDNum = fd
+		in.setFD(t, t.addFD(&FD{Num: fd, Type: typ}))
 	}
 }
 
@@ -224,8 +223,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		f.Type = capture.FDDirectory
 	}
 	f.Name = in.fullPath(t, name, dirfd, hasDirfd)
-	in.FD = t.addFD(f)
-	in.FDNum = fd
+	in.setFD(t, t.addFD(f))
 }
 
 func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
@@ -255,8 +253,7 @@ func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
 	default:
 		return // sysdig does not track sockets of other families
 	}
-	in.FD = t.addFD(f)
-	in.FDNum = fd
+	in.setFD(t, t.addFD(f))
 }
 
 // l4FromSocket infers the transport from socket()'s type and protocol, as sysdig does.
@@ -424,8 +421,7 @@ func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
 	if !applyTuple(f, ev.Param(1)) {
 		f.Type = capture.FDUnknown
 	}
-	in.FD = t.addFD(f)
-	in.FDNum = fd
+	in.setFD(t, t.addFD(f))
 }
 
 func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
@@ -452,8 +448,7 @@ func (in *Inspector) parseDup(ev *event.Event, t *Thread, _ int) {
 	}
 	c := *in.FD
 	c.Num = nfd
-	in.FD = t.addFD(&c)
-	in.FDNum = nfd
+	in.setFD(t, t.addFD(&c))
 }
 
 func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
@@ -486,4 +481,11 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 			m.Gid = uint32(e)
 		}
 	}
+}
+
+// setFD makes a newly created fd the event's fd, as sysdig's creators do.
+func (in *Inspector) setFD(t *Thread, f *FD) {
+	in.FD = f
+	t.lastFd = f.Num
+	in.FDNum = f.Num
 }

@@ -131,7 +131,7 @@ func run(w io.Writer, o *options, args []string) error {
 	}
 	var ev event.Event
 	ctx.Ev = &ev
-	var shown int64
+	var shown, read int64
 	leading := true // container events before the first other event are consumed silently
 	for {
 		err := r.Next(&ev)
@@ -148,6 +148,10 @@ func run(w io.Writer, o *options, args []string) error {
 			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", o.read, err)}
 		}
 		in.Process(&ev)
+		read++
+		if o.numEvents > 0 && read > o.numEvents {
+			break // -n counts events read, shown or not, as sysdig does
+		}
 		if ctx.FirstTS == 0 {
 			ctx.FirstTS = ev.TS
 		}
@@ -155,7 +159,7 @@ func run(w io.Writer, o *options, args []string) error {
 		if leading && isContainer {
 			continue
 		}
-		if !isContainer && ev.Info.Category&event.ECInternal == 0 {
+		if !isContainer {
 			leading = false
 		}
 		if ev.DumpFlags&1 != 0 { // state-only events update state and are not shown
@@ -174,9 +178,6 @@ func run(w io.Writer, o *options, args []string) error {
 		bw.Write(line)
 		ctx.PrevTS = ev.TS
 		shown++
-		if o.numEvents > 0 && shown >= o.numEvents {
-			break
-		}
 	}
 	return nil
 }
