@@ -11,7 +11,11 @@ var paramTypeNames = map[event.ParamType]string{
 	event.PTSigtype: "SIGTYPE", event.PTReltime: "RELTIME", event.PTAbstime: "ABSTIME",
 	event.PTDyn: "DYNAMIC", event.PTFlags8: "FLAGS8", event.PTFlags16: "FLAGS16",
 	event.PTFlags32: "FLAGS32", event.PTUid: "UID", event.PTGid: "GID", event.PTSigset: "SIGSET",
-	event.PTMode: "MODE", event.PTFsrelpath: "FSRELPATH",
+	event.PTMode: "MODE", event.PTFsrelpath: "FSRELPATH", event.PTCharbufarray: "CHARBUFARRAY",
+	event.PTCharbufPairArray: "CHARBUF_PAIR_ARRAY", event.PTIpv4addr: "IPV4ADDR", event.PTIpv6addr: "IPV6ADDR",
+	event.PTDouble: "DOUBLE", event.PTBool: "BOOL", event.PTPort: "PORT", event.PTL4proto: "L4PROTO",
+	event.PTSockfamily: "SOCKFAMILY", event.PTIpv4net: "IPV4NET", event.PTIpv6net: "IPV6NET",
+	event.PTIpaddr: "IPADDR", event.PTIpnet: "IPNET",
 }
 
 func paramTypeName(t event.ParamType) string {

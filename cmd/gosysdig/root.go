@@ -132,6 +132,10 @@ func run(w io.Writer, o *options, args []string) error {
 	var ev event.Event
 	ctx.Ev = &ev
 	var shown, read int64
+	var sum summary
+	if o.summary {
+		defer func() { sum.write(bw) }()
+	}
 	leading := true // container events before the first other event are consumed silently
 	for {
 		err := r.Next(&ev)
@@ -165,10 +169,13 @@ func run(w io.Writer, o *options, args []string) error {
 		if ev.DumpFlags&1 != 0 { // state-only events update state and are not shown
 			continue
 		}
-		if ev.Info.Category&event.ECInternal != 0 && !o.debug {
+		if flt != nil && (!flt.MayMatch(ev.Type) || !flt.Match(ctx)) {
 			continue
 		}
-		if flt != nil && (!flt.MayMatch(ev.Type) || !flt.Match(ctx)) {
+		if o.summary {
+			sum.add(&ev)
+		}
+		if ev.Info.Category&event.ECInternal != 0 && !o.debug {
 			continue
 		}
 		line, ok := formatter.Format(ctx)
