@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
-	"github.com/gosysdig/gosysdig/filter"
-	"github.com/gosysdig/gosysdig/output"
-	"github.com/gosysdig/gosysdig/state"
 )
 
 const version = "0.29.3-gosysdig"
@@ -86,107 +80,17 @@ func run(w io.Writer, o *options, args []string) error {
 	if o.read == "" {
 		return &exitError{code: 1, msg: "live capture is not available in this build: use -r FILE to read a capture"}
 	}
-	filterText := strings.Join(args, " ")
-	var flt *filter.Filter
-	if strings.TrimSpace(filterText) != "" {
-		var err error
-		flt, err = filter.Compile(filterText)
-		if err != nil {
-			return &exitError{code: 1, msg: fmt.Sprintf("%v\nfilter: %s", err, filterText)}
-		}
-	}
-	bufFmt := event.BufNormal
-	switch {
-	case o.hexASCII:
-		bufFmt = event.BufHexASCII
-	case o.hex:
-		bufFmt = event.BufHex
-	case o.ascii:
-		bufFmt = event.BufASCII
-	case o.base64:
-		bufFmt = event.BufBase64
-	}
-	if o.json {
-		bufFmt += event.BufJSON
-		if bufFmt == event.BufJSON+event.BufNormal {
-			bufFmt = event.BufJSON
-		}
-	}
-	formatter, err := output.New(o.format, o.json)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	r, err := capture.Open(o.read)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	defer r.Close()
-	in := state.New()
-	in.LoadHeader(r.Header())
-	bw := bufio.NewWriterSize(w, 256<<10)
-	defer bw.Flush()
-	ctx := &fields.Ctx{In: in, Buf: bufFmt, MaxLen: 80}
-	if o.verbose {
-		ctx.MaxLen = 0
+	p, err := newPipeline(w, o, args)
+	if err != nil {
+		return err
 	}
-	var ev event.Event
-	ctx.Ev = &ev
-	var shown, read int64
-	var sum summary
-	if o.summary {
-		defer func() { sum.write(bw) }()
-	}
-	leading := true // container events before the first other event are consumed silently
-	for {
-		err := r.Next(&ev)
-		if err == io.EOF {
-			break
-		}
-		if errors.Is(err, capture.ErrNewSection) {
-			in.Reset()
-			in.LoadHeader(r.Header())
-			continue
-		}
-		if err != nil {
-			bw.Flush()
-			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", o.read, err)}
-		}
-		in.Process(&ev)
-		read++
-		if o.numEvents > 0 && read > o.numEvents {
-			break // -n counts events read, shown or not, as sysdig does
-		}
-		if ctx.FirstTS == 0 {
-			ctx.FirstTS = ev.TS
-		}
-		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == 324
-		if leading && isContainer {
-			continue
-		}
-		if !isContainer {
-			leading = false
-		}
-		if ev.DumpFlags&1 != 0 { // state-only events update state and are not shown
-			continue
-		}
-		if flt != nil && (!flt.MayMatch(ev.Type) || !flt.Match(ctx)) {
-			continue
-		}
-		if o.summary {
-			sum.add(&ev)
-		}
-		if ev.Info.Category&event.ECInternal != 0 && !o.debug {
-			continue
-		}
-		line, ok := formatter.Format(ctx)
-		if !ok {
-			continue
-		}
-		bw.Write(line)
-		ctx.PrevTS = ev.TS
-		shown++
-	}
-	return nil
+	p.in.LoadHeader(r.Header())
+	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(r.Header()) })
 }
 
 func listFields(w io.Writer, verbose bool) error {

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/filter"
+	"github.com/gosysdig/gosysdig/output"
+	"github.com/gosysdig/gosysdig/state"
+)
+
+// source yields events: a capture reader or the live probe.
+type source interface {
+	Next(ev *event.Event) error
+}
+
+// sink receives every event that passed the filter, internal events included.
+type sink interface {
+	Event(c *fields.Ctx) error
+	Close() error
+}
+
+// pipeline wires source → state → filter → sinks, as sysdig's inspector loop does.
+type pipeline struct {
+	o     *options
+	in    *state.Inspector
+	ctx   *fields.Ctx
+	flt   *filter.Filter
+	sinks []sink
+	bw    *bufio.Writer
+	sum   *summary
+}
+
+func bufFormat(o *options) event.BufFormat {
+	f := event.BufNormal
+	switch {
+	case o.hexASCII:
+		f = event.BufHexASCII
+	case o.hex:
+		f = event.BufHex
+	case o.ascii:
+		f = event.BufASCII
+	case o.base64:
+		f = event.BufBase64
+	}
+	if o.json {
+		switch f {
+		case event.BufNormal:
+			f = event.BufJSON
+		case event.BufHexASCII:
+			f = event.BufJSONHexASCII
+		case event.BufHex:
+			f = event.BufJSONHex
+		case event.BufASCII:
+			f = event.BufJSONASCII
+		case event.BufBase64:
+			f = event.BufJSONBase64
+		}
+	}
+	return f
+}
+
+func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
+	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriterSize(w, 256<<10)}
+	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80}
+	if o.verbose {
+		p.ctx.MaxLen = 0
+	}
+	if o.chisel != "" {
+		cs, rest, err := newChiselSink(o.chisel, args, p)
+		if err != nil {
+			return nil, err
+		}
+		args = rest
+		p.sinks = append(p.sinks, cs)
+	}
+	filterText := strings.Join(args, " ")
+	if strings.TrimSpace(filterText) != "" {
+		flt, err := filter.Compile(filterText)
+		if err != nil {
+			return nil, &exitError{code: 1, msg: fmt.Sprintf("%v\nfilter: %s", err, filterText)}
+		}
+		p.flt = flt
+	}
+	if o.chisel == "" || o.format != "" {
+		formatter, err := output.New(o.format, o.json)
+		if err != nil {
+			return nil, &exitError{code: 1, msg: err.Error()}
+		}
+		p.sinks = append(p.sinks, &printer{f: formatter, w: p.bw, debug: o.debug})
+	}
+	if o.summary {
+		p.sum = &summary{}
+	}
+	return p, nil
+}
+
+// printer writes formatted events; internal events show only with -D.
+type printer struct {
+	f     *output.Formatter
+	w     io.Writer
+	debug bool
+}
+
+func (pr *printer) Event(c *fields.Ctx) error {
+	if c.Ev.Info.Category&event.ECInternal != 0 && !pr.debug {
+		return nil
+	}
+	line, ok := pr.f.Format(c)
+	if !ok {
+		return nil
+	}
+	_, err := pr.w.Write(line)
+	c.PrevTS = c.Ev.TS
+	return err
+}
+
+func (pr *printer) Close() error { return nil }
+
+// run drains src. reset is called when a concatenated capture starts a new section.
+func (p *pipeline) run(src source, name string, reset func()) (err error) {
+	defer func() {
+		for _, s := range p.sinks {
+			if cerr := s.Close(); cerr != nil && err == nil {
+				err = &exitError{code: 1, msg: cerr.Error()}
+			}
+		}
+		if p.sum != nil {
+			p.sum.write(p.bw)
+		}
+		if ferr := p.bw.Flush(); ferr != nil && err == nil {
+			err = &exitError{code: 1, msg: fmt.Sprintf("writing output: %v", ferr)}
+		}
+	}()
+	var ev event.Event
+	ctx := p.ctx
+	ctx.Ev = &ev
+	var read int64
+	leading := true // container events before the first other event are consumed silently
+	for {
+		err := src.Next(&ev)
+		if err == io.EOF {
+			return nil
+		}
+		if errors.Is(err, capture.ErrNewSection) {
+			reset()
+			continue
+		}
+		if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", name, err)}
+		}
+		p.in.Process(&ev)
+		read++
+		if p.o.numEvents > 0 && read > p.o.numEvents {
+			return nil // -n counts events read, shown or not, as sysdig does
+		}
+		if ctx.FirstTS == 0 {
+			ctx.FirstTS = ev.TS
+		}
+		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == 324
+		if leading && isContainer {
+			continue
+		}
+		leading = leading && isContainer
+		if ev.DumpFlags&1 != 0 { // state-only events update state and are not shown
+			continue
+		}
+		if p.flt != nil && (!p.flt.MayMatch(ev.Type) || !p.flt.Match(ctx)) {
+			continue
+		}
+		if p.sum != nil {
+			p.sum.add(&ev)
+		}
+		for _, s := range p.sinks {
+			if err := s.Event(ctx); err != nil {
+				if errors.Is(err, errStop) {
+					return nil
+				}
+				return &exitError{code: 1, msg: err.Error()}
+			}
+		}
+	}
+}
+
+// errStop is returned by a sink to end the capture early (a chisel's end_capture).
+var errStop = errors.New("stop")
