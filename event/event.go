@@ -35,6 +35,7 @@ type Event struct {
 	data    []byte
 	raw     []byte // the whole event as stored: header, lengths, values
 	hdr     int    // header size of raw: HeaderV1 or HeaderV2
+	stored  int    // parameters the event carries (may exceed the table's)
 }
 
 // Set points the event at raw, a scap event with a v1 or v2 header (hdrLen), as read from a
@@ -106,6 +107,7 @@ func (e *Event) Set(raw []byte, hdrLen int, info *Info) error {
 		e.offs[0] = 0
 	}
 	e.nparams = use
+	e.stored = n
 	return nil
 }
 
@@ -121,6 +123,9 @@ func (e *Event) Raw() []byte { return e.raw }
 
 // HeaderLen is the size of the event's header (HeaderV1 or HeaderV2).
 func (e *Event) HeaderLen() int { return e.hdr }
+
+// StoredParams is the number of parameters the event carries, known to the table or not.
+func (e *Event) StoredParams() int { return e.stored }
 
 // NParams is the number of parameters that can be read.
 func (e *Event) NParams() int { return e.nparams }

@@ -35,6 +35,7 @@ type pipeline struct {
 	sinks []sink
 	bw    *bufio.Writer
 	sum   *summary
+	dump  *dumper
 }
 
 func bufFormat(o *options) event.BufFormat {
@@ -88,7 +89,7 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 		}
 		p.flt = flt
 	}
-	if o.chisel == "" || o.format != "" {
+	if (o.chisel == "" && o.write == "") || o.format != "" {
 		formatter, err := output.New(o.format, o.json)
 		if err != nil {
 			return nil, &exitError{code: 1, msg: err.Error()}
@@ -126,6 +127,9 @@ func (pr *printer) Close() error { return nil }
 // run drains src. reset is called when a concatenated capture starts a new section.
 func (p *pipeline) run(src source, name string, reset func()) (err error) {
 	defer func() {
+		if derr := p.dump.Close(); derr != nil && err == nil {
+			err = &exitError{code: 1, msg: derr.Error()}
+		}
 		for _, s := range p.sinks {
 			if cerr := s.Close(); cerr != nil && err == nil {
 				err = &exitError{code: 1, msg: cerr.Error()}
@@ -165,13 +169,29 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		}
 		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == 324
 		if leading && isContainer {
+			if err := p.dump.write(&ev, ev.DumpFlags); err != nil {
+				return &exitError{code: 1, msg: err.Error()}
+			}
 			continue
 		}
 		leading = leading && isContainer
-		if ev.DumpFlags&1 != 0 { // state-only events update state and are not shown
-			continue
+		// State-only events update state and are not shown.
+		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
+			(p.flt == nil || (p.flt.MayMatch(ev.Type) && p.flt.Match(ctx)))
+		if p.dump != nil {
+			flags := ev.DumpFlags
+			if !matched {
+				// Filtered-out events that change state stay in the file, hidden, so that a
+				// filtered capture still resolves processes and fds.
+				flags |= capture.DumpStateOnly
+			}
+			if matched || ev.Info.Flags&event.EFModifiesState != 0 {
+				if err := p.dump.write(&ev, flags); err != nil {
+					return &exitError{code: 1, msg: err.Error()}
+				}
+			}
 		}
-		if p.flt != nil && (!p.flt.MayMatch(ev.Type) || !p.flt.Match(ctx)) {
+		if !matched {
 			continue
 		}
 		if p.sum != nil {

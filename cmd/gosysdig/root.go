@@ -31,6 +31,8 @@ type options struct {
 	listChisel bool
 	version    bool
 	debug      bool
+	write      string
+	compress   bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -64,6 +66,8 @@ func newRootCmd() *cobra.Command {
 	f.BoolVar(&o.listChisel, "list-chisels", false, "list the chisels")
 	f.BoolVar(&o.version, "version", false, "print the version")
 	f.BoolVarP(&o.debug, "debug", "D", false, "also show internal events")
+	f.StringVarP(&o.write, "write", "w", "", "write the events to a capture file")
+	f.BoolVarP(&o.compress, "compress", "z", false, "gzip the capture written with -w")
 	return cmd
 }
 
@@ -90,6 +94,13 @@ func run(w io.Writer, o *options, args []string) error {
 		return err
 	}
 	p.in.LoadHeader(r.Header())
+	if o.write != "" {
+		d, err := openDumper(o.write, r.Header(), o.compress)
+		if err != nil {
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		p.dump = d
+	}
 	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(r.Header()) })
 }
 
