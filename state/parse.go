@@ -10,13 +10,13 @@ import (
 
 // PPM values the parsers need.
 const (
-	ppmODirectory = 1 << 10
-	ppmAFUnix     = 1
-	ppmAFInet     = 2
-	ppmAFInet6    = 10
-	ppmAFNetlink  = 16
-	atFdcwd       = -100
-	ppmFDupfd     = 1 // fcntl_commands PPM_FCNTL_F_DUPFD
+	ppmODirectory    = 1 << 10
+	ppmAFUnix        = 1
+	ppmAFInet        = 2
+	ppmAFInet6       = 10
+	ppmAFNetlink     = 16
+	atFdcwd          = -100
+	ppmFDupfd        = 1 // fcntl_commands PPM_FCNTL_F_DUPFD
 	ppmFDupfdCloexec = 11
 )
 
@@ -200,7 +200,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 			name = event.CString(ev.Param(1))
 			dev, _ = ev.Uint(3)
 		}
-		flags = 1 << 8 // creat is open(O_CREAT|O_WRONLY|O_TRUNC)
+		flags = 4 | 2 | 256 // creat is open(O_CREAT|O_WRONLY|O_TRUNC), in PPM bits
 	case 103: // old openat: the exit has only the fd
 		if !in.enterEvent(t, &enter) {
 			return

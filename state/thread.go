@@ -7,8 +7,8 @@ import "github.com/gosysdig/gosysdig/capture"
 
 // Clone flags (PPM_CL_*) that matter to the thread table.
 const (
-	clCloneFiles  = 1 << 2
-	clCloneThread = 1 << 8
+	clCloneFiles   = 1 << 2
+	clCloneThread  = 1 << 8
 	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
 )
 
@@ -172,31 +172,31 @@ func (t *FDTable) clone() *FDTable {
 
 // Thread is one thread, with its process's attributes.
 type Thread struct {
-	Tid, Pid, Ptid, Sid, Vpgid int64
-	Vtid, Vpid                 int64
-	Comm, Exe, Exepath         string
-	Args, Env, Cgroups         []string
-	Cwd, Root                  string
-	FdLimit                    int64
-	Flags                      uint32
-	Uid, Gid                   uint32
-	LoginUid                   uint32
+	Tid, Pid, Ptid, Sid, Vpgid  int64
+	Vtid, Vpid                  int64
+	Comm, Exe, Exepath          string
+	Args, Env, Cgroups          []string
+	Cwd, Root                   string
+	FdLimit                     int64
+	Flags                       uint32
+	Uid, Gid                    uint32
+	LoginUid                    uint32
 	VmSizeKB, VmRssKB, VmSwapKB uint32
-	PfMajor, PfMinor           uint64
-	Tty                        uint32
-	ContainerID                string
-	ExeWritable                bool
+	PfMajor, PfMinor            uint64
+	Tty                         uint32
+	ContainerID                 string
+	ExeWritable                 bool
 
 	fdt *FDTable
 
 	// What the last enter event left for its exit, as sysdig's m_lastevent_* do.
-	lastType      uint16
-	lastFd        int64
-	lastEnterTS   uint64
-	Latency       uint64
-	lastValid     bool
-	lastEnter     []byte // copy of the last enter event, for exit parsers
-	lastEnterHdr  int
+	lastType     uint16
+	lastFd       int64
+	lastEnterTS  uint64
+	Latency      uint64
+	lastValid    bool
+	lastEnter    []byte // copy of the last enter event, for exit parsers
+	lastEnterHdr int
 }
 
 // FDs returns the thread's fd table.
