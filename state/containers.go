@@ -15,6 +15,20 @@ type Container struct {
 	IP                                                         string
 	Labels                                                     map[string]string
 	Mounts                                                     []Mount
+	HealthProbes                                               []HealthProbe
+}
+
+// HealthProbe is a command a container runs to check its health (Type: 1 healthcheck,
+// 2 liveness probe, 3 readiness probe).
+type HealthProbe struct {
+	Type int
+	Exe  string
+	Args []string
+}
+
+type probeJSON struct {
+	Exe  string   `json:"exe"`
+	Args []string `json:"args"`
 }
 
 // Mount is one container mount.
@@ -64,6 +78,9 @@ type containerJSON struct {
 			RW          bool   `json:"RW"`
 			Propagation string `json:"Propagation"`
 		} `json:"Mounts"`
+		Healthcheck    *probeJSON `json:"Healthcheck"`
+		LivenessProbe  *probeJSON `json:"LivenessProbe"`
+		ReadinessProbe *probeJSON `json:"ReadinessProbe"`
 	} `json:"container"`
 }
 
@@ -79,6 +96,11 @@ func ParseContainerJSON(b []byte) (*Container, bool) {
 		Labels: c.Labels}
 	for _, m := range c.Mounts {
 		ct.Mounts = append(ct.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
+	}
+	for i, p := range []*probeJSON{c.Healthcheck, c.LivenessProbe, c.ReadinessProbe} {
+		if p != nil {
+			ct.HealthProbes = append(ct.HealthProbes, HealthProbe{Type: i + 1, Exe: p.Exe, Args: p.Args})
+		}
 	}
 	return ct, true
 }
@@ -120,8 +142,9 @@ func containerIDFromCgroups(cgroups []string) string {
 }
 
 func hexID(path string) string {
-	for _, seg := range strings.Split(path, "/") {
-		s := seg
+	for rest := path; rest != ""; {
+		var s string
+		s, rest, _ = strings.Cut(rest, "/")
 		for _, pfx := range []string{"docker-", "crio-", "cri-containerd-", "libpod-"} {
 			s = strings.TrimPrefix(s, pfx)
 		}

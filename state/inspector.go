@@ -33,6 +33,8 @@ type Inspector struct {
 	FD      *FD
 	FDNum   int64
 	ErrCode int32
+	// FDNameChanged reports that the event renamed the fd it uses (e.g. a new UDP tuple).
+	FDNameChanged bool
 
 	pendingFD     int64
 	pendingFDT    *FDTable
@@ -40,6 +42,8 @@ type Inspector struct {
 	hasPendingT   bool
 
 	containerThread Thread // synthetic thread of container events
+
+	last *Thread // the last thread looked up: consecutive events mostly share one
 }
 
 // New returns an empty inspector.
@@ -94,6 +98,7 @@ func (in *Inspector) AddThread(t *Thread) {
 		t.fdt = newFDTable()
 	}
 	in.threads[t.Tid] = t
+	in.last = nil
 }
 
 // AddUser and AddGroup insert users and groups (for /proc scans).
@@ -152,12 +157,17 @@ func (in *Inspector) Parent(t *Thread) *Thread {
 // getThread returns the event's thread, creating a placeholder for one never seen, as sysdig does
 // offline: comm and exe "<NA>", no parent, unknown user.
 func (in *Inspector) getThread(tid int64) *Thread {
+	if in.last != nil && in.last.Tid == tid {
+		return in.last
+	}
 	if t := in.threads[tid]; t != nil {
+		in.last = t
 		return t
 	}
 	t := &Thread{Tid: tid, Pid: -1, Ptid: -1, Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
 	in.threads[tid] = t
+	in.last = t
 	return t
 }
 
@@ -174,6 +184,7 @@ func fdLocation(typ uint16) int {
 func (in *Inspector) Process(ev *event.Event) {
 	in.flushPending()
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
+	in.FDNameChanged = false
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
 		if ev.Type == 234 { // procinfo
@@ -243,6 +254,9 @@ func (in *Inspector) flushPending() {
 
 func (in *Inspector) removeThread(tid int64) {
 	delete(in.threads, tid)
+	if in.last != nil && in.last.Tid == tid {
+		in.last = nil
+	}
 }
 
 // enterEvent decodes the stored enter event of the current exit, when it matches.

@@ -5,20 +5,31 @@ import (
 )
 
 // splitArgs turns a run of NUL-terminated strings into a slice.
+// The items share one string, so an execve costs two allocations, not one per argument.
 func splitArgs(b []byte) []string {
 	if len(b) == 0 {
 		return nil
 	}
-	var out []string
-	start := 0
-	for i, c := range b {
+	n := 0
+	for _, c := range b {
 		if c == 0 {
-			out = append(out, string(b[start:i]))
+			n++
+		}
+	}
+	if b[len(b)-1] != 0 {
+		n++
+	}
+	all := string(b)
+	out := make([]string, 0, n)
+	start := 0
+	for i := 0; i < len(all); i++ {
+		if all[i] == 0 {
+			out = append(out, all[start:i])
 			start = i + 1
 		}
 	}
-	if start < len(b) {
-		out = append(out, string(b[start:]))
+	if start < len(all) {
+		out = append(out, all[start:])
 	}
 	return out
 }
@@ -151,6 +162,9 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		parent = in.threads[ptid]
 	}
 	child.Flags = uint32(flags)
+	if child.CloneTS == 0 {
+		child.CloneTS = ev.TS
+	}
 	if v, ok := paramInt(ev, "pid"); ok {
 		child.Pid = v
 	}
