@@ -28,6 +28,7 @@ type Reader struct {
 	pLen   uint32
 	evnum  uint64
 	name   string
+	hdrBuf [8]byte // block header scratch: kept here so reading a block allocates nothing
 }
 
 // Open opens a capture file and reads its header blocks.
@@ -98,8 +99,8 @@ func (r *Reader) blockHeader() (uint32, uint32, error) {
 		r.peeked = false
 		return r.pType, r.pLen, nil
 	}
-	var h [8]byte
-	n, err := io.ReadFull(r.r, h[:])
+	h := r.hdrBuf[:]
+	n, err := io.ReadFull(r.r, h)
 	r.off += int64(n)
 	if n == 0 && errors.Is(err, io.EOF) {
 		return 0, 0, io.EOF
@@ -118,15 +119,39 @@ func (r *Reader) blockHeader() (uint32, uint32, error) {
 	return t, l, nil
 }
 
+// maxBlockLen bounds a block's total length; a larger length field is corruption, not data.
+const maxBlockLen = 256 << 20
+
 // body reads a block's body and trailer, returning the body (padding included) and the trailer.
 func (r *Reader) body(total uint32) ([]byte, uint32, error) {
-	n := int(total) - 12
-	if cap(r.buf) < int(total) {
-		r.buf = make([]byte, total)
+	if total > maxBlockLen {
+		return nil, 0, fmt.Errorf("corrupted capture: block at offset %d has length %d, more than %d", r.off-8, total, maxBlockLen)
 	}
-	b := r.buf[:n+4]
-	if err := r.readFull(b); err != nil {
-		return nil, 0, err
+	n := int(total) - 12
+	start := r.off
+	// Grow the buffer as bytes arrive, so a length field larger than the stream fails at its end
+	// instead of allocating the whole length first.
+	b := r.buf[:0]
+	for len(b) < n+4 {
+		chunk := n + 4 - len(b)
+		if cap(b) < n+4 {
+			chunk = min(chunk, max(len(b), 1<<20))
+		}
+		if cap(b)-len(b) < chunk {
+			nb := make([]byte, len(b), len(b)+chunk)
+			copy(nb, b)
+			b = nb
+		}
+		if err := r.readFull(b[len(b) : len(b)+chunk]); err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, 0, fmt.Errorf("truncated capture: block at offset %d needs %d bytes, stream ends after %d: %w", start-8, total, 8+r.off-start, io.ErrUnexpectedEOF)
+			}
+			return nil, 0, err
+		}
+		b = b[:len(b)+chunk]
+	}
+	if cap(b) > cap(r.buf) {
+		r.buf = b
 	}
 	return b[:n], binary.LittleEndian.Uint32(b[n:]), nil
 }
