@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
@@ -36,6 +38,10 @@ type pipeline struct {
 	bw    *bufio.Writer
 	sum   *summary
 	dump  *dumper
+
+	captured    uint64                        // events that passed the filter
+	driverStats func() (events, drops uint64) // live only
+	stderr      io.Writer
 }
 
 func bufFormat(o *options) event.BufFormat {
@@ -68,7 +74,7 @@ func bufFormat(o *options) event.BufFormat {
 }
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
-	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriterSize(w, 256<<10)}
+	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriterSize(w, 256<<10), stderr: os.Stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80}
 	if o.verbose {
 		p.ctx.MaxLen = 0
@@ -126,7 +132,11 @@ func (pr *printer) Close() error { return nil }
 
 // run drains src. reset is called when a concatenated capture starts a new section.
 func (p *pipeline) run(src source, name string, reset func()) (err error) {
+	start := time.Now()
 	defer func() {
+		if p.o.verbose {
+			p.writeStats(time.Since(start))
+		}
 		if derr := p.dump.Close(); derr != nil && err == nil {
 			err = &exitError{code: 1, msg: derr.Error()}
 		}
@@ -170,7 +180,7 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == 324
 		if leading && isContainer {
 			if err := p.dump.write(&ev, ev.DumpFlags); err != nil {
-				return &exitError{code: 1, msg: err.Error()}
+				return p.sinkError(err)
 			}
 			continue
 		}
@@ -187,13 +197,14 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			}
 			if matched || ev.Info.Flags&event.EFModifiesState != 0 {
 				if err := p.dump.write(&ev, flags); err != nil {
-					return &exitError{code: 1, msg: err.Error()}
+					return p.sinkError(err)
 				}
 			}
 		}
 		if !matched {
 			continue
 		}
+		p.captured++
 		if p.sum != nil {
 			p.sum.add(&ev)
 		}
@@ -206,6 +217,29 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			}
 		}
 	}
+}
+
+// sinkError ends the run: quietly for errStop, with an error otherwise.
+func (p *pipeline) sinkError(err error) error {
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return &exitError{code: 1, msg: err.Error()}
+}
+
+// writeStats prints sysdig's -v capture statistics on stderr.
+func (p *pipeline) writeStats(elapsed time.Duration) {
+	var events, drops uint64
+	if p.driverStats != nil {
+		events, drops = p.driverStats()
+	}
+	secs := elapsed.Seconds()
+	eps := 0.0
+	if secs > 0 {
+		eps = float64(p.captured) / secs
+	}
+	fmt.Fprintf(p.stderr, "Driver Events:%d\nDriver Drops:%d\nSuppressed by Comm:0\nElapsed time: %.3f, Captured Events: %d, %.2f eps\n",
+		events, drops, secs, p.captured, eps)
 }
 
 // errStop is returned by a sink to end the capture early (a chisel's end_capture).

@@ -33,6 +33,13 @@ type options struct {
 	debug      bool
 	write      string
 	compress   bool
+	duration   int
+	readyFile  string
+	ringBytes  int
+	rotateMB   int
+	rotateSecs int
+	rotateEvts int64
+	maxFiles   int
 }
 
 func newRootCmd() *cobra.Command {
@@ -68,6 +75,15 @@ func newRootCmd() *cobra.Command {
 	f.BoolVarP(&o.debug, "debug", "D", false, "also show internal events")
 	f.StringVarP(&o.write, "write", "w", "", "write the events to a capture file")
 	f.BoolVarP(&o.compress, "compress", "z", false, "gzip the capture written with -w")
+	f.IntVarP(&o.duration, "seconds", "M", 0, "stop a live capture after this many seconds")
+	f.StringVar(&o.readyFile, "ready-file", "", "write this file once the probe is attached")
+	f.IntVar(&o.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
+	_ = f.MarkHidden("ready-file")
+	f.IntVarP(&o.rotateMB, "file-size", "C", 0, "with -w: start a new file every this many megabytes (10^6)")
+	f.IntVarP(&o.rotateSecs, "seconds-file", "G", 0, "with -w: start a new file every this many seconds (strftime in the name)")
+	f.Int64VarP(&o.rotateEvts, "events-file", "e", 0, "with -w: start a new file every this many events")
+	f.IntVarP(&o.maxFiles, "limit-files", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
+	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
 	return cmd
 }
 
@@ -82,7 +98,7 @@ func run(w io.Writer, o *options, args []string) error {
 		return listEvents(w)
 	}
 	if o.read == "" {
-		return &exitError{code: 1, msg: "live capture is not available in this build: use -r FILE to read a capture"}
+		return runLive(w, o, args)
 	}
 	r, err := capture.Open(o.read)
 	if err != nil {
@@ -95,7 +111,7 @@ func run(w io.Writer, o *options, args []string) error {
 	}
 	p.in.LoadHeader(r.Header())
 	if o.write != "" {
-		d, err := openDumper(o.write, r.Header(), o.compress)
+		d, err := openDumper(o.write, r.Header(), o.compress, o.rotation(), p.in.Snapshot)
 		if err != nil {
 			return &exitError{code: 1, msg: err.Error()}
 		}
@@ -136,4 +152,9 @@ func listEvents(w io.Writer) error {
 		fmt.Fprintln(w, ")")
 	}
 	return nil
+}
+
+func (o *options) rotation() rotation {
+	return rotation{sizeBytes: int64(o.rotateMB) * 1000000, period: uint64(o.rotateSecs) * 1e9,
+		events: o.rotateEvts, maxFiles: o.maxFiles}
 }

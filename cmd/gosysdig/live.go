@@ -1,0 +1,167 @@
+package main
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/probe"
+	"github.com/gosysdig/gosysdig/procfs"
+)
+
+// liveSource turns probe records into events.
+type liveSource struct {
+	p   *probe.Probe
+	num uint64
+	bad uint64 // records that did not decode (reported at the end)
+}
+
+func (s *liveSource) Next(ev *event.Event) error {
+	for {
+		cpu, raw, err := s.p.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return io.EOF
+			}
+			return err
+		}
+		info := event.Lookup(binary.LittleEndian.Uint16(raw[20:]))
+		if info == nil {
+			s.bad++
+			continue
+		}
+		if err := ev.Set(raw, event.HeaderV2, info); err != nil {
+			s.bad++
+			continue
+		}
+		s.num++
+		ev.Num = s.num
+		ev.CPU = cpu
+		ev.DumpFlags = 0
+		return nil
+	}
+}
+
+// liveEventTypes is what the probe must send: the types the filter can match, plus every
+// type that changes state (processes, fds), without which context would be wrong.
+func liveEventTypes(match []bool) []bool {
+	if match == nil {
+		return nil
+	}
+	types := make([]bool, event.MaxType)
+	for t := 0; t < event.MaxType; t++ {
+		info := event.Lookup(uint16(t))
+		if info == nil {
+			continue
+		}
+		types[t] = match[t] || info.Flags&(event.EFModifiesState|event.EFCreatesFd|event.EFDestroysFd) != 0 ||
+			info.Category&event.ECProcess != 0
+	}
+	return types
+}
+
+func runLive(w io.Writer, o *options, args []string) error {
+	p, err := newPipeline(w, o, args)
+	if err != nil {
+		return err
+	}
+	h, err := procfs.Scan("/proc")
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	var match []bool
+	if p.flt != nil && o.write == "" {
+		match = p.flt.EventTypes()
+	}
+	pr, err := probe.Load(probe.Options{
+		RingBytes:  o.ringBytes,
+		Snaplen:    uint32(o.snaplen),
+		IgnoreTgid: uint32(os.Getpid()),
+		EventTypes: liveEventTypes(match),
+	})
+	if err != nil {
+		return &exitError{code: 1, msg: liveLoadError(err)}
+	}
+	p.in.LoadHeader(h)
+	if o.write != "" {
+		d, err := openDumper(o.write, h, o.compress, o.rotation(), p.in.Snapshot)
+		if err != nil {
+			pr.Close()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		p.dump = d
+	}
+	if o.readyFile != "" {
+		if err := os.WriteFile(o.readyFile, []byte("ready\n"), 0o644); err != nil {
+			pr.Close()
+			return &exitError{code: 1, msg: fmt.Sprintf("ready file: %v", err)}
+		}
+	}
+	// SIGINT, SIGTERM and -M end the capture by closing the probe: the pipeline then sees the
+	// end of its source, flushes the output and the capture file, and prints the summary.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	stats := &finalStats{}
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		var timeout <-chan time.Time
+		if o.duration > 0 {
+			timeout = time.After(time.Duration(o.duration) * time.Second)
+		}
+		select {
+		case <-sigs:
+		case <-timeout:
+		case <-done:
+		}
+		stats.stop(pr)
+	}()
+	src := &liveSource{p: pr}
+	p.driverStats = stats.get
+	err = p.run(src, "live capture", func() {})
+	stats.stop(pr)
+	if err == nil && src.bad > 0 {
+		err = &exitError{code: 1, msg: fmt.Sprintf("live capture: %d probe records could not be decoded", src.bad)}
+	}
+	return err
+}
+
+// liveLoadError explains the usual reason a probe does not load.
+func liveLoadError(err error) string {
+	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EPERM) || os.Geteuid() != 0 {
+		return fmt.Sprintf("cannot load the eBPF probe: %v\nlive capture needs root, or the CAP_BPF and CAP_PERFMON capabilities", err)
+	}
+	return fmt.Sprintf("cannot load the eBPF probe: %v", err)
+}
+
+// finalStats keeps the probe's counters as they were when it was closed, so the summary
+// printed after the capture ends still has them.
+type finalStats struct {
+	mu            sync.Mutex
+	stopped       bool
+	events, drops uint64
+}
+
+func (f *finalStats) stop(pr *probe.Probe) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.stopped {
+		f.events, f.drops, _ = pr.Stats()
+		f.stopped = true
+	}
+	pr.Close()
+}
+
+func (f *finalStats) get() (uint64, uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.events, f.drops
+}

@@ -1,0 +1,358 @@
+// Package probe loads gosysdig's live eBPF probe and reads the events it
+// produces.
+//
+// The probe (bpf/probe.c) attaches to the raw_syscalls sys_enter/sys_exit
+// and sched_process_fork/exec/exit raw tracepoints and writes each system call
+// as a sysdig 0.29.3 scap event into a BPF ring buffer.
+//
+// # Record layout
+//
+// Each ring-buffer record is exactly the body of a capture file's EV_V2
+// block (scap-format.md section 2):
+//
+//	u16 cpu | u64 ts | u64 tid | u32 len | u16 type | u32 nparams |
+//	u16 lengths[nparams] | parameter values
+//
+// all little-endian and packed. Next strips the u16 cpu prefix and returns
+// the event (header + lengths + values); len covers exactly those bytes.
+// Event ids and parameter layouts are the 0.29.3 ones (scap-events.tsv
+// *_0.29.3 columns); flags use the PPM numbering. Syscalls without a
+// dedicated 0.29.3 event are sent as the generic events 0/1.
+//
+// # Timestamps
+//
+// ts is bpf_ktime_get_boot_ns() plus an offset (wall clock minus
+// CLOCK_BOOTTIME) measured once by Load, i.e. nanoseconds since the Unix
+// epoch. CLOCK_BOOTTIME keeps counting across suspend, so the offset stays
+// valid; wall-clock steps made after Load (NTP, settimeofday) are not
+// followed.
+//
+// # Filtering in the kernel
+//
+// Events of Options.IgnoreTgid and of every process it forks after Load
+// (tracked on sched_process_fork) are never sent, and neither are event
+// types disabled in Options.EventTypes. A consumer that keeps state must
+// leave enabled the state-changing types it needs (clone, execve, open,
+// close, procexit, ...), not only those its filter can match.
+//
+// # Requirements
+//
+// x86-64, a kernel with BTF (/sys/kernel/btf/vmlinux), raw tracepoints,
+// BPF ring buffers (5.8) and bpf_loop (5.17); root or CAP_BPF+CAP_PERFMON.
+// No kprobes, fentry or kernel headers are needed: the object is compiled
+// ahead of time (go generate, see gen.go) with CO-RE relocations.
+//
+// # Known limitations
+//
+//   - Strings and buffers in user memory that is not paged in yet cannot
+//     be read by an eBPF program; they come out empty (the sysdig eBPF
+//     probe behaves the same). This is mostly seen on enter events.
+//   - cwd is rebuilt by walking dentries and mounts (at most 32
+//     components); execve flags (EXE_WRITABLE) approximate the kernel's
+//     permission check (no supplementary groups, no namespaced caps).
+//   - quotactl parameters beyond res are sent zero-filled; every other
+//     event a syscall produces carries its full 0.29.3 parameter list.
+//   - The per-CPU scratch buffer assumes programs on one CPU do not
+//     interleave, as the sysdig probe does; on kernels whose syscall
+//     tracepoints run preemptibly a rare event could be corrupted.
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+)
+
+// MaxEventID is the size of the event-type mask: 0.29.3 knows ids below
+// 336; the map leaves room above.
+const MaxEventID = 512
+
+// DefaultRingBytes is the ring-buffer size used when Options.RingBytes is 0.
+const DefaultRingBytes = 8 << 20
+
+// DefaultSnaplen is sysdig's default number of I/O data bytes kept.
+const DefaultSnaplen = 80
+
+// MaxSnaplen is the largest data buffer the probe copies per parameter.
+const MaxSnaplen = 16384
+
+// pollInterval bounds the latency of an event: the probe does not wake the
+// reader per event (BPF_RB_NO_WAKEUP, only when the ring is half full),
+// so the reader polls with this deadline.
+const pollInterval = 5 * time.Millisecond
+
+// Options configures Load.
+type Options struct {
+	// RingBytes is the ring-buffer size; rounded up to a power of two of
+	// at least one page. 0 means DefaultRingBytes.
+	RingBytes int
+	// Snaplen is the number of bytes of I/O buffers kept in read/write
+	// events (sysdig -s). 0 means DefaultSnaplen; capped at MaxSnaplen.
+	Snaplen uint32
+	// IgnoreTgid is a process (normally gosysdig itself) whose events,
+	// and those of its descendants, are not sent. 0 = none.
+	IgnoreTgid uint32
+	// EventTypes selects the event types to send, indexed by 0.29.3 event
+	// id; nil sends all of them.
+	EventTypes []bool
+}
+
+// Probe is a loaded and attached probe. Next must not be called
+// concurrently with itself; Close may be called from any goroutine.
+type Probe struct {
+	objs   probeObjects
+	links  []link.Link
+	reader *ringbuf.Reader
+	rec    ringbuf.Record
+	closed chan struct{}
+	// deadlineArmed is false once a deadline has expired, so that the
+	// next poll sets a fresh one (an expired deadline would make the
+	// poller return at once and the reader spin).
+	deadlineArmed bool
+}
+
+// Load loads the probe into the kernel and attaches it. It needs root, or
+// CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on kernels that charge
+// BPF memory to RLIMIT_MEMLOCK).
+func Load(opts Options) (*Probe, error) {
+	spec, err := loadProbe()
+	if err != nil {
+		return nil, fmt.Errorf("probe: reading embedded object: %w", err)
+	}
+	if err := configure(spec, opts); err != nil {
+		return nil, err
+	}
+
+	p := &Probe{closed: make(chan struct{})}
+	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
+		return nil, loadError(err)
+	}
+	if err := p.setEventMask(opts.EventTypes); err != nil {
+		p.objs.Close()
+		return nil, err
+	}
+	if err := p.attach(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	p.reader, err = ringbuf.NewReader(p.objs.Events)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("probe: opening ring buffer reader: %w", err)
+	}
+	return p, nil
+}
+
+func configure(spec *ebpf.CollectionSpec, opts Options) error {
+	snap := opts.Snaplen
+	if snap == 0 {
+		snap = DefaultSnaplen
+	}
+	if snap > MaxSnaplen {
+		snap = MaxSnaplen
+	}
+	offset, err := bootOffset()
+	if err != nil {
+		return err
+	}
+	vars := map[string]any{
+		"snaplen":        snap,
+		"ignore_tgid":    opts.IgnoreTgid,
+		"boot_offset_ns": uint64(offset),
+	}
+	for name, v := range vars {
+		vs, ok := spec.Variables[name]
+		if !ok {
+			return fmt.Errorf("probe: object has no setting %q", name)
+		}
+		if err := vs.Set(v); err != nil {
+			return fmt.Errorf("probe: setting %s: %w", name, err)
+		}
+	}
+
+	spec.Maps["events"].MaxEntries = ringSize(opts.RingBytes)
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return fmt.Errorf("probe: counting CPUs: %w", err)
+	}
+	spec.Maps["scratch_map"].MaxEntries = uint32(ncpu)
+	return nil
+}
+
+// ringSize rounds n up to a power of two of at least one page, as the
+// kernel requires for a ring buffer.
+func ringSize(n int) uint32 {
+	if n <= 0 {
+		n = DefaultRingBytes
+	}
+	size := os.Getpagesize()
+	for size < n && size < 1<<30 {
+		size <<= 1
+	}
+	return uint32(size)
+}
+
+// bootOffset returns wall clock minus CLOCK_BOOTTIME, in ns, sampled
+// between two wall-clock readings to halve the error.
+func bootOffset() (int64, error) {
+	var ts unix.Timespec
+	t0 := time.Now().UnixNano()
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0, fmt.Errorf("probe: reading CLOCK_BOOTTIME: %w", err)
+	}
+	t1 := time.Now().UnixNano()
+	return t0 + (t1-t0)/2 - ts.Nano(), nil
+}
+
+// loadError explains the two load failures users hit: missing privileges
+// and verifier rejections (whose full log is kept in the message).
+func loadError(err error) error {
+	// The verifier also reports EACCES/EPERM, so check for its log first.
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("probe: the kernel verifier rejected the probe: %w\nverifier log:\n%+v", err, ve)
+	}
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return fmt.Errorf("probe: loading the eBPF probe needs root or CAP_BPF+CAP_PERFMON: %w", err)
+	}
+	return fmt.Errorf("probe: loading the eBPF probe: %w", err)
+}
+
+func (p *Probe) setEventMask(types []bool) error {
+	keys := make([]uint32, MaxEventID)
+	vals := make([]uint8, MaxEventID)
+	for i := range keys {
+		keys[i] = uint32(i)
+		if types == nil || (i < len(types) && types[i]) {
+			vals[i] = 1
+		}
+	}
+	if _, err := p.objs.EventMask.BatchUpdate(keys, vals, nil); err != nil {
+		// Older kernels lack batch operations on arrays.
+		for i := range keys {
+			if err := p.objs.EventMask.Update(keys[i], vals[i], ebpf.UpdateAny); err != nil {
+				return fmt.Errorf("probe: setting event mask: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Probe) attach() error {
+	// Process events first, so no fork of an ignored process is missed
+	// once syscalls are traced.
+	progs := []struct {
+		name string
+		prog *ebpf.Program
+	}{
+		{"sched_process_fork", p.objs.SchedProcessFork},
+		{"sched_process_exit", p.objs.SchedProcessExit},
+		{"sched_process_exec", p.objs.SchedProcessExec},
+		{"sys_enter", p.objs.SysEnter},
+		{"sys_exit", p.objs.SysExit},
+	}
+	for _, pr := range progs {
+		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: pr.name, Program: pr.prog})
+		if err != nil {
+			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+				return fmt.Errorf("probe: attaching %s needs root or CAP_BPF+CAP_PERFMON: %w", pr.name, err)
+			}
+			return fmt.Errorf("probe: attaching raw tracepoint %s: %w", pr.name, err)
+		}
+		p.links = append(p.links, l)
+	}
+	return nil
+}
+
+// Next returns the next event: the CPU it happened on and its scap bytes
+// (header, lengths and values). ev is valid until the next call. After
+// Close, Next returns an error wrapping os.ErrClosed and io.EOF.
+func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
+	for {
+		if !p.deadlineArmed {
+			p.reader.SetDeadline(time.Now().Add(pollInterval))
+			p.deadlineArmed = true
+		}
+		err := p.reader.ReadInto(&p.rec)
+		if err == nil {
+			raw := p.rec.RawSample
+			if len(raw) < 2+26 {
+				return 0, nil, fmt.Errorf("probe: short record (%d bytes)", len(raw))
+			}
+			return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:], nil
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			p.deadlineArmed = false
+			select {
+			case <-p.closed:
+				return 0, nil, errClosed
+			default:
+			}
+			continue
+		}
+		if errors.Is(err, ringbuf.ErrClosed) || errors.Is(err, os.ErrClosed) {
+			return 0, nil, errClosed
+		}
+		return 0, nil, fmt.Errorf("probe: reading ring buffer: %w", err)
+	}
+}
+
+// errClosed wraps both os.ErrClosed and io.EOF so callers that treat a
+// source's end as EOF stop cleanly.
+var errClosed = fmt.Errorf("probe: closed: %w (%w)", os.ErrClosed, io.EOF)
+
+// Stats returns the number of events sent and of events dropped because
+// the ring buffer was full, summed over CPUs, since Load.
+func (p *Probe) Stats() (events, drops uint64, err error) {
+	var per []uint64
+	if err := p.objs.Counters.Lookup(uint32(1), &per); err != nil {
+		return 0, 0, fmt.Errorf("probe: reading event counter: %w", err)
+	}
+	for _, v := range per {
+		events += v
+	}
+	if err := p.objs.Counters.Lookup(uint32(0), &per); err != nil {
+		return 0, 0, fmt.Errorf("probe: reading drop counter: %w", err)
+	}
+	for _, v := range per {
+		drops += v
+	}
+	return events, drops, nil
+}
+
+// Close detaches and unloads the probe. It is safe to call more than once
+// and concurrently with Next, which then returns an error wrapping
+// os.ErrClosed.
+func (p *Probe) Close() error {
+	select {
+	case <-p.closed:
+		return nil
+	default:
+		close(p.closed)
+	}
+	var errs []error
+	for _, l := range p.links {
+		if err := l.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if p.reader != nil {
+		if err := p.reader.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := p.objs.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("probe: closing: %w", err)
+	}
+	return nil
+}
