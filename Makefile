@@ -1,7 +1,7 @@
 # gosysdig: build, test, benchmark.
 GO ?= go
 
-.PHONY: all build test vet fuzz bench generate
+.PHONY: all build test vet fuzz bench bench-live generate check-generate
 
 all: build
 
@@ -27,6 +27,18 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/
 
-# Regenerate the event table from ../shared/reference.
+# dd under the live probe against dd alone, and a sustained-rate run (root).
+bench-live:
+	$(GO) test -run '^$$' -bench Live -benchtime 1x -timeout 20m ./cmd/gosysdig/
+
+# Regenerate the event table and the probe's tables from ../shared/reference, and the probe's
+# object and bindings with Debian's clang-19 (the outputs are committed).
+REF ?= ../shared/reference
 generate:
 	cd event && $(GO) generate ./...
+	sh probe/bpf/gen_tables.sh $(REF) > probe/bpf/tables.h
+	cd probe && $(GO) generate ./...
+
+# CI: a rebuild of every generated file must change nothing.
+check-generate: generate
+	git diff --exit-code -- event/table_gen.go probe/
