@@ -141,7 +141,7 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		if !ok {
 			return val, append(res, val[start:]...)
 		}
-		if string(s) == "<NA>" || len(s) == 0 || s[0] == '/' {
+		if string(s) == "<NA>" || (len(s) > 0 && s[0] == '/') {
 			return val, res
 		}
 		if pi.Type == PTFsrelpath && pi.DirFd >= 0 && pi.DirFd < e.nparams {
@@ -478,14 +478,17 @@ func appendBase64(dst, p []byte) []byte {
 	return dst
 }
 
-// AppendJoinPath joins a directory (ending in '/') and a relative path, resolving "." and ".."
-// and doubled slashes the way sysdig's concatenate_paths does.
+// AppendJoinPath joins a directory (ending in '/') and a relative path the way sysdig's
+// concatenate_paths does: "." and empty components vanish, ".." drops the previous component,
+// and no trailing '/' is left except for the root itself.
 func AppendJoinPath(dst []byte, dir string, rel []byte) []byte {
 	start := len(dst)
 	dst = append(dst, dir...)
 	root := start
-	i := 0
-	for i < len(rel) {
+	if len(dst) > start && dst[start] == '/' {
+		root = start + 1 // never remove the leading '/'
+	}
+	for i := 0; i <= len(rel); {
 		j := i
 		for j < len(rel) && rel[j] != '/' {
 			j++
@@ -494,27 +497,24 @@ func AppendJoinPath(dst []byte, dir string, rel []byte) []byte {
 		switch {
 		case len(seg) == 0 || string(seg) == ".":
 		case string(seg) == "..":
-			// drop the last component of what has been built, keeping the leading '/'
-			k := len(dst) - 1
-			if k > root && dst[k] == '/' {
+			k := len(dst)
+			for k > root && dst[k-1] == '/' {
 				k--
 			}
-			for k > root && dst[k] != '/' {
+			for k > root && dst[k-1] != '/' {
 				k--
 			}
-			if k >= root {
-				dst = dst[:k+1]
-			}
+			dst = dst[:k]
 		default:
 			if len(dst) > start && dst[len(dst)-1] != '/' {
 				dst = append(dst, '/')
 			}
 			dst = append(dst, seg...)
-			if j < len(rel) {
-				dst = append(dst, '/')
-			}
 		}
 		i = j + 1
+	}
+	for len(dst) > root && dst[len(dst)-1] == '/' {
+		dst = dst[:len(dst)-1]
 	}
 	return dst
 }

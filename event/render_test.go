@@ -30,7 +30,11 @@ func TestAppendJoinPath(t *testing.T) {
 		{"/home/alice/", "notes.txt", "/home/alice/notes.txt"},
 		{"/home/alice/", "./a/../b//c", "/home/alice/b/c"},
 		{"/", "../x", "/x"},
-		{"/a/b/", "..", "/a/"},
+		{"/a/b/", "..", "/a"},
+		{"/tmp/", "", "/tmp"},
+		{"/", "", "/"},
+		{"/", "root/.pyenv/plugins/", "/root/.pyenv/plugins"},
+		{"/a/", "../../..", "/"},
 	} {
 		if got := string(AppendJoinPath(nil, tc.dir, []byte(tc.rel))); got != tc.want {
 			t.Errorf("join(%q, %q) = %q, want %q", tc.dir, tc.rel, got, tc.want)
