@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"bufio"
 	"compress/gzip"
 	"encoding/binary"
 	"fmt"
@@ -17,26 +16,29 @@ const (
 
 // Writer writes a scap capture in the block versions sysdig 0.29.3 writes: SHB 1.2, MI,
 // IL_V2, UL_V2, one PL_V9, one FDL_V2 per thread, then EV_V2 (EVF_V2 with flags) blocks.
+//
+// Blocks are buffered and handed to the destination whole, so a process killed at any moment
+// leaves a plain capture that ends on a block boundary.
 type Writer struct {
-	w    *bufio.Writer
+	out  io.Writer // dst, or the gzip stream over it
 	gz   *gzip.Writer
 	dst  io.Writer
-	buf  []byte
-	n    int64 // bytes written (uncompressed)
+	buf  []byte // the block being built
+	pend []byte // whole blocks not yet written
+	n    int64  // bytes written (uncompressed)
 	err  error
-	lens [event.MaxParams]uint32
 }
+
+const pendingMax = 256 << 10
 
 // NewWriter starts a capture on dst (gzip-compressed when compress is set) and writes the header
 // blocks describing h.
 func NewWriter(dst io.Writer, h *Header, compress bool) (*Writer, error) {
-	wr := &Writer{dst: dst}
-	out := dst
+	wr := &Writer{dst: dst, out: dst, pend: make([]byte, 0, pendingMax)}
 	if compress {
 		wr.gz = gzip.NewWriter(dst)
-		out = wr.gz
+		wr.out = wr.gz
 	}
-	wr.w = bufio.NewWriterSize(out, 256<<10)
 	wr.writeHeader(h)
 	if wr.err != nil {
 		return nil, wr.err
@@ -47,13 +49,34 @@ func NewWriter(dst io.Writer, h *Header, compress bool) (*Writer, error) {
 // Written is the number of (uncompressed) bytes written so far.
 func (wr *Writer) Written() int64 { return wr.n }
 
+// write queues one whole block, writing out the queue first when the block would not fit.
 func (wr *Writer) write(b []byte) {
 	if wr.err != nil {
 		return
 	}
-	n, err := wr.w.Write(b)
-	wr.n += int64(n)
-	if err != nil {
+	if len(wr.pend)+len(b) > pendingMax {
+		wr.drain()
+	}
+	wr.n += int64(len(b))
+	if len(b) > pendingMax {
+		wr.emit(b)
+		return
+	}
+	wr.pend = append(wr.pend, b...)
+}
+
+func (wr *Writer) drain() {
+	if len(wr.pend) > 0 {
+		wr.emit(wr.pend)
+		wr.pend = wr.pend[:0]
+	}
+}
+
+func (wr *Writer) emit(b []byte) {
+	if wr.err != nil {
+		return
+	}
+	if _, err := wr.out.Write(b); err != nil {
 		wr.err = fmt.Errorf("writing capture: %w", err)
 	}
 }
@@ -325,8 +348,8 @@ func (wr *Writer) Flush() error {
 	if wr.err != nil {
 		return wr.err
 	}
-	if err := wr.w.Flush(); err != nil {
-		wr.err = fmt.Errorf("writing capture: %w", err)
+	wr.drain()
+	if wr.err != nil {
 		return wr.err
 	}
 	if wr.gz != nil {

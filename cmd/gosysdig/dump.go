@@ -35,6 +35,7 @@ type dumper struct {
 	created int    // files started in all
 	events  int64  // events in the current file
 	startTS uint64 // timestamp of the current file's first event (-G)
+	flushTS uint64 // timestamp of the last flush
 }
 
 func openDumper(name string, h *capture.Header, compress bool, rot rotation, snapshot func() *capture.Header) (*dumper, error) {
@@ -107,6 +108,14 @@ func (d *dumper) write(ev *event.Event, flags uint32) error {
 		return fmt.Errorf("%s: %w", d.name, err)
 	}
 	d.events++
+	// Whole blocks reach the file at least once a second, so a killed capture loses at most
+	// the last second.
+	if ev.TS-d.flushTS >= 1e9 {
+		d.flushTS = ev.TS
+		if err := d.w.Flush(); err != nil {
+			return fmt.Errorf("%s: %w", d.name, err)
+		}
+	}
 	return nil
 }
 
