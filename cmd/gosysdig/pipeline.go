@@ -95,6 +95,13 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 		}
 		p.flt = flt
 	}
+	if o.pcap != "" {
+		ps, err := newPcapSink(o.pcap)
+		if err != nil {
+			return nil, &exitError{code: 1, msg: err.Error()}
+		}
+		p.sinks = append(p.sinks, ps)
+	}
 	if (o.chisel == "" && o.write == "") || o.format != "" {
 		formatter, err := output.New(o.format, o.json)
 		if err != nil {

@@ -40,6 +40,7 @@ type options struct {
 	rotateSecs int
 	rotateEvts int64
 	maxFiles   int
+	pcap       string
 }
 
 func newRootCmd() *cobra.Command {
@@ -79,6 +80,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVar(&o.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&o.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
 	_ = f.MarkHidden("ready-file")
+	f.StringVar(&o.pcap, "pcap", "", "also write the selected events' socket payloads to this pcapng file")
 	f.IntVarP(&o.rotateMB, "file-size", "C", 0, "with -w: start a new file every this many megabytes (10^6)")
 	f.IntVarP(&o.rotateSecs, "seconds-file", "G", 0, "with -w: start a new file every this many seconds (strftime in the name)")
 	f.Int64VarP(&o.rotateEvts, "events-file", "e", 0, "with -w: start a new file every this many events")
