@@ -123,8 +123,9 @@ func (in *Inspector) parseContainer(ev *event.Event) {
 	}
 	in.Containers.Add(ct)
 	// Container events show a thread of their own, named after the container.
-	in.containerThread = Thread{Tid: -1, Pid: -1, Ptid: -1, Vtid: -2, Vpid: -2, Comm: "container:" + ct.ID,
-		Exe: "container:" + ct.ID, ContainerID: ct.ID, Uid: 0xffffffff, Gid: 0xffffffff, fdt: newFDTable()}
+	// sysdig gives it the ids of root, no exe, and -1 for what it cannot know.
+	in.containerThread = Thread{Tid: -1, Pid: -1, Ptid: 0, Sid: -1, Vpgid: -1, Vtid: -2, Vpid: -2,
+		FdLimit: -1, Comm: "container:" + ct.ID, ContainerID: ct.ID, fdt: newFDTable()}
 	in.Thread = &in.containerThread
 }
 

@@ -90,6 +90,39 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 			}
 		}
 	}
+	in.fixServerSockets()
+}
+
+// fixServerSockets is sysdig's fix_sockets_coming_from_proc: an IPv4 socket from the capture's
+// fd lists whose local port is some listening socket's port is the server side of its
+// connection, so its tuple is swapped to read client->server.
+func (in *Inspector) fixServerSockets() {
+	ports := map[uint16]bool{}
+	for _, t := range in.threads {
+		for _, f := range t.fdt.fds {
+			if f.Type == capture.FDIPv4Server {
+				ports[f.Sport] = true
+			}
+		}
+	}
+	if len(ports) == 0 {
+		return
+	}
+	done := map[*FDTable]bool{}
+	for _, t := range in.threads {
+		if done[t.fdt] {
+			continue
+		}
+		done[t.fdt] = true
+		for _, f := range t.fdt.fds {
+			if f.Type == capture.FDIPv4Sock && ports[f.Sport] {
+				f.Sip, f.Dip = f.Dip, f.Sip
+				f.Sport, f.Dport = f.Dport, f.Sport
+				f.Name = tupleName(f)
+				f.Role = roleServer
+			}
+		}
+	}
 }
 
 // AddThread inserts a thread (for /proc scans).
@@ -164,7 +197,8 @@ func (in *Inspector) getThread(tid int64) *Thread {
 		in.last = t
 		return t
 	}
-	t := &Thread{Tid: tid, Pid: -1, Ptid: -1, Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
+	t := &Thread{Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1, Vtid: -1, Vpid: -1, FdLimit: -1,
+		Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
 	in.threads[tid] = t
 	in.last = t
@@ -210,7 +244,9 @@ func (in *Inspector) Process(ev *event.Event) {
 			}
 		}
 		in.FDNum = t.lastFd
-		t.Latency = 0
+		if ev.Type != 146 && ev.Type != 152 { // switch events leave the last latency in place
+			t.Latency = 0
+		}
 		t.lastEnterTS = ev.TS
 		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
 		t.lastEnterHdr = ev.HeaderLen()

@@ -45,7 +45,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 			ino, _ := ev.Uint(3)
 			for _, i := range []int{1, 2} {
 				if fd, ok := ev.Int(i); ok {
-					in.FD = t.addFD(&FD{Num: fd, Type: capture.FDFifo, Ino: ino})
+					in.setFD(t, t.addFD(&FD{Num: fd, Type: capture.FDFifo, Ino: ino}))
 				}
 			}
 		}
@@ -55,7 +55,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 			dst, _ := ev.Uint(4)
 			for _, i := range []int{1, 2} {
 				if fd, ok := ev.Int(i); ok {
-					t.addFD(&FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst})
+					in.setFD(t, t.addFD(&FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst}))
 				}
 			}
 		}
@@ -94,7 +94,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		in.parseExecve(ev, t)
 	case 15, 157, 217, 223, 183, 219, 225, 185, 221, 227, 335: // clone family
 		in.parseClone(ev, t)
-	case 159, 161, 163: // brk, mmap, mmap2 report memory sizes
+	case 159, 161, 163, 165: // brk, mmap, mmap2, munmap report memory sizes
 		if v, ok := ev.Uint(1); ok {
 			t.VmSizeKB = uint32(v)
 		}
@@ -116,6 +116,8 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 // parseEnterState handles the enter events that change state by themselves.
 func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 	switch ev.Type {
+	case 22: // connect: the destination is known before the call returns
+		in.parseConnectEnter(ev)
 	case 16, 186: // procexit: the thread goes away once this event has been seen
 		in.pendingThread, in.hasPendingT = t.Tid, true
 	}
@@ -224,6 +226,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	}
 	f.Name = in.fullPath(t, name, dirfd, hasDirfd)
 	in.setFD(t, t.addFD(f))
+	in.FDNameChanged = true // the new fd got its name from this event
 }
 
 func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
@@ -407,8 +410,10 @@ func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
 	if res < 0 && res != -115 { // a failed connect leaves the socket as it was, except EINPROGRESS
 		return
 	}
+	prev := f.Name
 	if applyTuple(f, ev.Param(1)) {
 		f.Role = roleClient
+		in.FDNameChanged = f.Name != prev
 	}
 }
 
@@ -488,4 +493,38 @@ func (in *Inspector) setFD(t *Thread, f *FD) {
 	in.FD = f
 	t.lastFd = f.Num
 	in.FDNum = f.Num
+}
+
+// parseConnectEnter records the address a socket connects to, as sysdig does on the enter
+// event: a unix socket takes the path as its name at once; an IP socket is named by the tuple
+// of the exit.
+func (in *Inspector) parseConnectEnter(ev *event.Event) {
+	f := in.FD
+	p := ev.Param(1)
+	if f == nil || len(p) == 0 {
+		return
+	}
+	switch p[0] {
+	case ppmAFUnix:
+		f.Name = string(event.CString(p[1:]))
+	case ppmAFInet:
+		if len(p) == 7 {
+			f.Type = capture.FDIPv4Sock
+			f.Dip = [16]byte{}
+			copy(f.Dip[:], p[1:5])
+			f.Dport = binary.LittleEndian.Uint16(p[5:])
+		}
+	case ppmAFInet6:
+		if len(p) == 19 {
+			if isMapped(p[1:17]) {
+				f.Type = capture.FDIPv4Sock
+				f.Dip = [16]byte{}
+				copy(f.Dip[:], p[13:17])
+			} else {
+				f.Type = capture.FDIPv6Sock
+				copy(f.Dip[:], p[1:17])
+			}
+			f.Dport = binary.LittleEndian.Uint16(p[17:])
+		}
+	}
 }

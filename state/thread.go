@@ -7,8 +7,8 @@ import "github.com/gosysdig/gosysdig/capture"
 
 // Clone flags (PPM_CL_*) that matter to the thread table.
 const (
-	clCloneFiles   = 1 << 2
-	clCloneThread  = 1 << 8
+	clCloneFiles   = 1 << 0  // PPM_CL_CLONE_FILES
+	clCloneThread  = 1 << 13 // PPM_CL_CLONE_THREAD
 	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
 )
 
@@ -186,6 +186,7 @@ type Thread struct {
 	Tty                         uint32
 	ContainerID                 string
 	ExeWritable                 bool
+	CloneTS                     uint64 // when a clone seen in the capture created the thread (0: unknown)
 
 	fdt *FDTable
 
@@ -230,6 +231,9 @@ func threadFromCapture(c *capture.Thread) *Thread {
 		LoginUid: uint32(c.LoginUid), VmSizeKB: c.VmSizeKB, VmRssKB: c.VmRssKB, VmSwapKB: c.VmSwapKB,
 		PfMajor: c.PfMajor, PfMinor: c.PfMinor, ExeWritable: c.ExeWritable,
 		fdt: newFDTable(),
+	}
+	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {
+		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
 	}
 	for i := range c.FDs {
 		f := &c.FDs[i]
