@@ -1,0 +1,830 @@
+package chisels
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/filter"
+	"github.com/gosysdig/gosysdig/output"
+	"github.com/gosysdig/gosysdig/state"
+)
+
+// field is what chisel.request_field returns: a resolved field, or one of the chisel-only
+// fields sysdig has and the registry does not.
+type field struct {
+	ref    *fields.Ref
+	extra  extraKind
+	rawArg bool // evt.rawarg.NAME: byte buffers come raw, as sysdig gives them to Lua
+}
+
+func (c *Chisel) installLibs() {
+	L := c.L
+	L.SetGlobal("print", L.NewFunction(c.luaPrint))
+	L.SetGlobal("tostring", L.NewFunction(baseToString))
+	L.SetGlobal("pairs", L.NewFunction(orderedPairs(L.GetGlobal("next"))))
+	if s, ok := L.GetGlobal("string").(*lua.LTable); ok {
+		s.RawSetString("format", L.NewFunction(strFormat))
+	}
+	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
+		io.RawSetString("write", L.NewFunction(c.ioWrite))
+	}
+
+	ch := L.NewTable()
+	L.SetFuncs(ch, map[string]lua.LGFunction{
+		"request_field":           c.requestField,
+		"set_filter":              c.setFilter,
+		"set_event_formatter":     c.setEventFormatter,
+		"set_interval_s":          func(L *lua.LState) int { c.interval = uint64(checkNumber(L, 1)) * 1e9; return 0 },
+		"set_interval_ns":         func(L *lua.LState) int { c.interval = uint64(checkNumber(L, 1)); return 0 },
+		"set_precise_interval_ns": func(L *lua.LState) int { c.precise = uint64(checkNumber(L, 1)); return 0 },
+		"exec":                    c.exec,
+	})
+	L.SetGlobal("chisel", ch)
+
+	ev := L.NewTable()
+	L.SetFuncs(ev, map[string]lua.LGFunction{
+		"field":     c.evtField,
+		"get_num":   c.evtGetNum,
+		"get_ts":    c.evtGetTS,
+		"get_type":  c.evtGetType,
+		"get_cpuid": c.evtGetCPU,
+		"get_dir":   c.evtGetDir,
+	})
+	L.SetGlobal("evt", ev)
+
+	sd := L.NewTable()
+	L.SetFuncs(sd, map[string]lua.LGFunction{
+		"set_filter":                      c.setGlobalFilter,
+		"get_filter":                      func(L *lua.LState) int { L.Push(lua.LString(c.cfg.Filter)); return 1 },
+		"set_snaplen":                     func(L *lua.LState) int { return 0 },
+		"set_output_format":               c.setOutputFormat,
+		"set_fatfile_dump_mode":           func(L *lua.LState) int { return 0 },
+		"make_ts":                         sysdigMakeTS,
+		"add_ts":                          func(L *lua.LState) int { return tsOp(L, true) },
+		"subtract_ts":                     func(L *lua.LState) int { return tsOp(L, false) },
+		"run_sysdig":                      func(L *lua.LState) int { return 0 },
+		"run_app":                         func(L *lua.LState) int { return 0 },
+		"end_capture":                     func(L *lua.LState) int { c.endCapture = true; return 0 },
+		"is_live":                         func(L *lua.LState) int { L.Push(lua.LBool(c.cfg.Live)); return 1 },
+		"is_tty":                          func(L *lua.LState) int { L.Push(lua.LBool(isTTY())); return 1 },
+		"get_terminal_info":               c.terminalInfo,
+		"get_machine_info":                c.machineInfo,
+		"get_thread_table":                func(L *lua.LState) int { return c.threadTable(L, true, false) },
+		"get_thread_table_nofds":          func(L *lua.LState) int { return c.threadTable(L, false, false) },
+		"get_thread_table_barebone":       func(L *lua.LState) int { return c.threadTable(L, true, true) },
+		"get_thread_table_barebone_nofds": func(L *lua.LState) int { return c.threadTable(L, false, true) },
+		"get_container_table":             c.containerTable,
+		"is_print_container_data":         func(L *lua.LState) int { L.Push(lua.LBool(c.cfg.PrintContainer)); return 1 },
+		"get_output_format": func(L *lua.LState) int {
+			if c.cfg.JSON {
+				L.Push(lua.LString("json"))
+			} else {
+				L.Push(lua.LString("normal"))
+			}
+			return 1
+		},
+		"get_evtsource_name": func(L *lua.LState) int {
+			if c.cfg.Live {
+				L.Push(lua.LString(""))
+			} else {
+				L.Push(lua.LString(c.cfg.Input))
+			}
+			return 1
+		},
+		"get_firstevent_ts": func(L *lua.LState) int {
+			var ts uint64
+			if c.cfg.Ctx != nil {
+				ts = c.cfg.Ctx.FirstTS
+			}
+			L.Push(lua.LString(strconv.FormatUint(ts, 10)))
+			return 1
+		},
+		"get_lastevent_ts": func(L *lua.LState) int {
+			var ts uint64
+			if c.cfg.LastTS != nil {
+				ts = c.cfg.LastTS()
+			}
+			L.Push(lua.LString(strconv.FormatUint(ts, 10)))
+			return 1
+		},
+		"get_read_progress": func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 },
+		"log":               func(L *lua.LState) int { return 0 },
+		"udp_setpeername":   func(L *lua.LState) int { return 0 },
+		"udp_send":          func(L *lua.LState) int { return 0 },
+		"push_metric":       func(L *lua.LState) int { return 0 },
+	})
+	L.SetGlobal("sysdig", sd)
+}
+
+func (c *Chisel) luaPrint(L *lua.LState) int {
+	w := c.cfg.Out
+	top := L.GetTop()
+	var b []byte
+	for i := 1; i <= top; i++ {
+		if i > 1 {
+			b = append(b, '\t')
+		}
+		v := L.Get(i)
+		switch v := v.(type) {
+		case lua.LString:
+			b = append(b, v...)
+		case lua.LNumber:
+			b = append(b, numberString(float64(v))...)
+		default:
+			if mt := L.GetMetaField(v, "__tostring"); mt != lua.LNil {
+				L.Push(mt)
+				L.Push(v)
+				L.Call(1, 1)
+				b = append(b, L.Get(-1).String()...)
+				L.Pop(1)
+			} else {
+				b = append(b, v.String()...)
+			}
+		}
+	}
+	b = append(b, '\n')
+	w.Write(b)
+	return 0
+}
+
+func (c *Chisel) ioWrite(L *lua.LState) int {
+	top := L.GetTop()
+	for i := 1; i <= top; i++ {
+		c.cfg.Out.Write([]byte(checkString(L, i)))
+	}
+	return 0
+}
+
+func (c *Chisel) requestField(L *lua.LState) int {
+	name, ok := L.Get(1).(lua.LString)
+	if !ok {
+		L.RaiseError("chisel requesting nil field")
+	}
+	f := &field{}
+	if ref, err := fields.Parse(string(name)); err == nil {
+		f.ref = ref
+		f.rawArg = ref.F.Name == "evt.rawarg"
+	} else if k := extraField(string(name)); k != extraNone {
+		f.extra = k
+	} else {
+		L.RaiseError("chisel requesting nonexistent field %s", string(name))
+	}
+	ud := L.NewUserData()
+	ud.Value = f
+	L.Push(ud)
+	return 1
+}
+
+func (c *Chisel) setFilter(L *lua.LState) int {
+	s := checkString(L, 1)
+	if strings.TrimSpace(s) == "" {
+		c.flt = nil
+		return 0
+	}
+	flt, err := filter.Compile(s)
+	if err != nil {
+		L.RaiseError("invalid filter in chisel %s: %v", c.name, err)
+	}
+	c.flt = flt
+	return 0
+}
+
+// setGlobalFilter is sysdig.set_filter: it replaces the capture filter; here it filters what this
+// chisel sees.
+func (c *Chisel) setGlobalFilter(L *lua.LState) int { return c.setFilter(L) }
+
+func (c *Chisel) setEventFormatter(L *lua.LState) int {
+	s := checkString(L, 1)
+	f, err := output.New(s, false)
+	if err != nil {
+		L.RaiseError("invalid formatter in chisel %s: %v", c.name, err)
+	}
+	c.formatter = f
+	return 0
+}
+
+func (c *Chisel) exec(L *lua.LState) int {
+	name, ok := L.Get(1).(lua.LString)
+	if !ok {
+		L.RaiseError("invalid exec field name in chisel %s", c.name)
+	}
+	c.execName = string(name)
+	c.execArgs = c.execArgs[:0]
+	for i := 2; i <= L.GetTop(); i++ {
+		v := L.Get(i)
+		if v.Type() != lua.LTString && v.Type() != lua.LTNumber {
+			break
+		}
+		c.execArgs = append(c.execArgs, luaToString(v))
+	}
+	return 0
+}
+
+// evtField converts a value the way sysdig's rawval_to_lua_stack does: numbers, booleans,
+// strings; nil when the event has no value.
+func (c *Chisel) evtField(L *lua.LState) int {
+	ud, ok := L.Get(1).(*lua.LUserData)
+	if !ok || c.ctx == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	f, ok := ud.Value.(*field)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if f.extra != extraNone {
+		L.Push(c.extraValue(f.extra))
+		return 1
+	}
+	if f.rawArg {
+		ev := c.ctx.Ev
+		i := f.ref.A.N
+		if !f.ref.A.HasN {
+			i = ev.ParamIndex(f.ref.A.Name)
+		}
+		if i >= 0 && i < ev.NParams() && ev.Info.Params[i].Type == event.PTBytebuf {
+			L.Push(lua.LString(ev.Param(i)))
+			return 1
+		}
+	}
+	v, ok := f.ref.Extract(c.ctx)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	switch v.Kind {
+	case fields.KString, fields.KBytes:
+		L.Push(lua.LString(v.Str))
+	case fields.KInt, fields.KRelTime, fields.KAbsTime, fields.KPort:
+		L.Push(lua.LNumber(float64(v.Int)))
+	case fields.KUint:
+		L.Push(lua.LNumber(float64(uint64(v.Int))))
+	case fields.KBool:
+		L.Push(lua.LBool(v.Int != 0))
+	case fields.KDouble:
+		L.Push(lua.LNumber(v.F))
+	default:
+		var buf [64]byte
+		L.Push(lua.LString(fields.AppendText(buf[:0], v)))
+	}
+	return 1
+}
+
+func (c *Chisel) evtGetNum(L *lua.LState) int {
+	if c.ctx == nil {
+		L.RaiseError("invalid call to evt.get_num()")
+	}
+	L.Push(lua.LNumber(float64(c.ctx.Ev.Num)))
+	return 1
+}
+
+func (c *Chisel) evtGetTS(L *lua.LState) int {
+	if c.ctx == nil {
+		L.RaiseError("invalid call to evt.get_ts()")
+	}
+	ts := c.ctx.Ev.TS
+	L.Push(lua.LNumber(float64(uint32(ts / 1e9))))
+	L.Push(lua.LNumber(float64(uint32(ts % 1e9))))
+	return 2
+}
+
+func (c *Chisel) evtGetType(L *lua.LState) int {
+	if c.ctx == nil {
+		L.RaiseError("invalid call to evt.get_type()")
+	}
+	ev := c.ctx.Ev
+	if ev.Type == 0 || ev.Type == 1 { // generic: the syscall's own name
+		if ref, err := fields.Parse("evt.type"); err == nil {
+			if v, ok := ref.Extract(c.ctx); ok {
+				L.Push(lua.LString(v.Str))
+				return 1
+			}
+		}
+	}
+	L.Push(lua.LString(ev.Info.Name))
+	return 1
+}
+
+func (c *Chisel) evtGetCPU(L *lua.LState) int {
+	if c.ctx == nil {
+		L.RaiseError("invalid call to evt.get_cpuid()")
+	}
+	L.Push(lua.LNumber(float64(c.ctx.Ev.CPU)))
+	return 1
+}
+
+func (c *Chisel) evtGetDir(L *lua.LState) int {
+	if c.ctx == nil {
+		L.RaiseError("invalid call to evt.get_dir()")
+	}
+	if c.ctx.Ev.IsEnter() {
+		L.Push(lua.LString(">"))
+	} else {
+		L.Push(lua.LString("<"))
+	}
+	return 1
+}
+
+func sysdigMakeTS(L *lua.LState) int {
+	s := uint64(uint32(int64(checkNumber(L, 1))))
+	ns := uint64(uint32(int64(checkNumber(L, 2))))
+	L.Push(lua.LString(strconv.FormatUint(s*1e9+ns, 10)))
+	return 1
+}
+
+func tsOp(L *lua.LState, add bool) int {
+	a, _ := strconv.ParseUint(strings.TrimSpace(checkString(L, 1)), 10, 64)
+	b, _ := strconv.ParseUint(strings.TrimSpace(checkString(L, 2)), 10, 64)
+	r := a - b
+	if add {
+		r = a + b
+	}
+	L.Push(lua.LString(strconv.FormatUint(r, 10)))
+	return 1
+}
+
+func isTTY() bool {
+	st, err := os.Stdout.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (c *Chisel) terminalInfo(L *lua.LState) int {
+	t := L.NewTable()
+	t.RawSetString("width", lua.LNumber(-1))
+	t.RawSetString("height", lua.LNumber(-1))
+	L.Push(t)
+	return 1
+}
+
+func (c *Chisel) machineInfo(L *lua.LState) int {
+	if c.cfg.Ctx == nil || c.cfg.Ctx.In == nil || c.cfg.Ctx.In.Machine == nil {
+		L.RaiseError("get_machine_info can only be called from the on_capture_start callback")
+	}
+	m := c.cfg.Ctx.In.Machine
+	t := L.NewTable()
+	t.RawSetString("num_cpus", lua.LNumber(float64(m.NumCPUs)))
+	t.RawSetString("memory_size_bytes", lua.LNumber(float64(m.MemBytes)))
+	t.RawSetString("max_pid", lua.LNumber(float64(m.MaxPid)))
+	t.RawSetString("hostname", lua.LString(m.Hostname))
+	L.Push(t)
+	return 1
+}
+
+// containerTable is sysdig.get_container_table(): the known containers, keyed 1..n.
+func (c *Chisel) containerTable(L *lua.LState) int {
+	t := L.NewTable()
+	if c.cfg.Ctx != nil && c.cfg.Ctx.In != nil && c.cfg.Ctx.In.Containers != nil {
+		var list []*state.Container
+		c.cfg.Ctx.In.Containers.Each(func(ct *state.Container) { list = append(list, ct) })
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		for _, ct := range list {
+			e := L.NewTable()
+			e.RawSetString("id", lua.LString(ct.ID))
+			e.RawSetString("name", lua.LString(ct.Name))
+			e.RawSetString("image", lua.LString(ct.Image))
+			e.RawSetString("type", lua.LString(containerType(ct.Type)))
+			t.Append(e)
+		}
+	}
+	L.Push(t)
+	return 1
+}
+
+func containerType(t int) string {
+	names := []string{"docker", "lxc", "libvirt_lxc", "mesos", "rkt", "custom", "cri", "containerd", "cri-o", "bpm"}
+	if t >= 0 && t < len(names) {
+		return names[t]
+	}
+	return "unknown"
+}
+
+// setOutputFormat is sysdig.set_output_format: it changes how buffers render, unless the command
+// line chose a format.
+func (c *Chisel) setOutputFormat(L *lua.LState) int {
+	ctx := c.cfg.Ctx
+	if ctx == nil || ctx.Buf != event.BufNormal {
+		return 0
+	}
+	switch checkString(L, 1) {
+	case "normal", "simple":
+		ctx.Buf = event.BufNormal
+	case "json":
+		ctx.Buf = event.BufJSON
+	case "hex":
+		ctx.Buf = event.BufHex
+	case "hexascii":
+		ctx.Buf = event.BufHexASCII
+	case "ascii":
+		ctx.Buf = event.BufASCII
+	case "base64":
+		ctx.Buf = event.BufBase64
+	case "jsonbase64":
+		ctx.Buf = event.BufJSONBase64
+	default:
+		L.RaiseError("invalid set_output_format value in chisel %s", c.name)
+	}
+	return 0
+}
+
+// threadTable is sysdig.get_thread_table([filter]): every thread keyed by tid, with its fds keyed
+// by number. With a filter, only the fds that match it (as fields of a read exit on that fd),
+// and only threads with at least one.
+func (c *Chisel) threadTable(L *lua.LState, withFDs, barebone bool) int {
+	var flt *filter.Filter
+	if s, ok := L.Get(1).(lua.LString); ok && strings.TrimSpace(string(s)) != "" {
+		f, err := filter.Compile(string(s))
+		if err != nil {
+			L.RaiseError("invalid filter argument for get_thread_table in chisel %s: %v", c.name, err)
+		}
+		flt = f
+	}
+	out := L.NewTable()
+	if c.cfg.Ctx == nil || c.cfg.Ctx.In == nil {
+		L.Push(out)
+		return 1
+	}
+	in := c.cfg.Ctx.In
+	var probe *fdProbe
+	if flt != nil {
+		probe = newFDProbe(c.cfg.Ctx)
+		defer probe.restore()
+	}
+	nchilds := map[int64]int{}
+	in.EachThread(func(t *state.Thread) { nchilds[t.Ptid]++ })
+	// Collect the threads (and their fds) first: the table is filled in the order LuaJIT would
+	// traverse it, so that pairs() shows what sysdig's does.
+	byTid := map[int64]*state.Thread{}
+	var tids []int64
+	in.EachThread(func(t *state.Thread) {
+		if flt != nil {
+			match := false
+			if fdt := t.FDs(); fdt != nil {
+				fdt.Each(func(fd *state.FD) {
+					if !match && probe.match(flt, t, fd) {
+						match = true
+					}
+				})
+			}
+			if !match {
+				return
+			}
+		}
+		k := int64(uint32(t.Tid))
+		byTid[k] = t
+		tids = append(tids, k)
+	})
+	tids = ljOrder(c.insertionOrder(tids, in))
+	setOrder(L, out, tids)
+	for _, k := range tids {
+		t := byTid[k]
+		tt := L.NewTable()
+		tt.RawSetString("tid", lua.LNumber(float64(uint32(t.Tid))))
+		tt.RawSetString("pid", lua.LNumber(float64(uint32(t.Pid))))
+		if !barebone {
+			tt.RawSetString("ptid", lua.LNumber(float64(uint32(t.Ptid))))
+			tt.RawSetString("comm", lua.LString(t.Comm))
+			tt.RawSetString("exe", lua.LString(t.Exe))
+			// sinsp marks every thread it tracks PPM_CL_NAME_CHANGED|PPM_CL_ACTIVE.
+			tt.RawSetString("flags", lua.LNumber(float64(t.Flags|1<<17|1<<19)))
+			tt.RawSetString("fdlimit", lua.LNumber(float64(uint32(t.FdLimit))))
+			tt.RawSetString("uid", lua.LNumber(float64(t.Uid)))
+			tt.RawSetString("gid", lua.LNumber(float64(t.Gid)))
+			tt.RawSetString("nchilds", lua.LNumber(float64(nchilds[t.Tid])))
+			tt.RawSetString("vmsize_kb", lua.LNumber(float64(t.VmSizeKB)))
+			tt.RawSetString("vmrss_kb", lua.LNumber(float64(t.VmRssKB)))
+			tt.RawSetString("vmswap_kb", lua.LNumber(float64(t.VmSwapKB)))
+			tt.RawSetString("pfmajor", lua.LNumber(float64(uint32(t.PfMajor))))
+			tt.RawSetString("pfminor", lua.LNumber(float64(uint32(t.PfMinor))))
+			tt.RawSetString("clone_ts", lua.LString(strconv.FormatUint(t.CloneTS, 10)))
+			user := "<NA>"
+			if t.Uid != 0xffffffff {
+				if u := in.User(t.Uid); u != nil {
+					user = u.Name
+				}
+			}
+			tt.RawSetString("username", lua.LString(user))
+			args := L.NewTable()
+			for _, a := range t.Args {
+				args.Append(lua.LString(a))
+			}
+			tt.RawSetString("args", args)
+			env := L.NewTable()
+			for _, e := range t.Env {
+				env.Append(lua.LString(e))
+			}
+			tt.RawSetString("env", env)
+		}
+		fdtab := L.NewTable()
+		if fdt := t.FDs(); withFDs && fdt != nil {
+			byNum := map[int64]*state.FD{}
+			var nums []int64
+			fdt.Each(func(fd *state.FD) {
+				if flt != nil && !probe.match(flt, t, fd) {
+					return
+				}
+				k := int64(uint32(fd.Num))
+				byNum[k] = fd
+				nums = append(nums, k)
+			})
+			nums = ljOrder(c.fdInsertionOrder(nums, t))
+			setOrder(L, fdtab, nums)
+			for _, k := range nums {
+				fd := byNum[k]
+				ft := L.NewTable()
+				if !barebone {
+					ft.RawSetString("name", lua.LString(cleanName(fd.Name)))
+					ft.RawSetString("type", lua.LString(fd.TypeName()))
+				}
+				if fd.IsIP() {
+					fillSocket(ft, fd)
+				}
+				fdtab.RawSetInt(int(k), ft)
+			}
+		}
+		tt.RawSetString("fdtable", fdtab)
+		out.RawSetInt(int(k), tt)
+	}
+	L.Push(out)
+	return 1
+}
+
+// setOrder makes pairs() visit t's integer keys in the given order (see orderedPairs).
+func setOrder(L *lua.LState, t *lua.LTable, keys []int64) {
+	ord := L.CreateTable(len(keys), 0)
+	for _, k := range keys {
+		ord.Append(lua.LNumber(float64(k)))
+	}
+	mt := L.NewTable()
+	mt.RawSetString(orderField, ord)
+	L.SetMetatable(t, mt)
+}
+
+const orderField = "__gosysdig_order"
+
+// orderedPairs is pairs(), except for the tables the API builds with a traversal order: gopher-lua
+// always visits integer keys in ascending order, LuaJIT in hash order.
+func orderedPairs(next lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		tb := L.CheckTable(1)
+		if mt, ok := L.GetMetatable(tb).(*lua.LTable); ok {
+			if ord, ok := mt.RawGetString(orderField).(*lua.LTable); ok {
+				i := 0
+				n := ord.Len()
+				L.Push(L.NewFunction(func(L *lua.LState) int {
+					for i < n {
+						i++
+						k := ord.RawGetInt(i)
+						if v := tb.RawGet(k); v != lua.LNil {
+							L.Push(k)
+							L.Push(v)
+							return 2
+						}
+					}
+					L.Push(lua.LNil)
+					return 1
+				}))
+				L.Push(tb)
+				L.Push(lua.LNil)
+				return 3
+			}
+		}
+		L.Push(next)
+		L.Push(tb)
+		L.Push(lua.LNil)
+		return 3
+	}
+}
+
+// headerOrder is the order of the threads, and of each thread's fds, in the capture's header:
+// the order sysdig inserted them into its tables.
+type headerOrder struct {
+	tids []int64
+	fds  map[int64][]int64
+}
+
+func (c *Chisel) header() *headerOrder {
+	if c.hdr != nil {
+		return c.hdr
+	}
+	c.hdr = &headerOrder{fds: map[int64][]int64{}}
+	if c.cfg.Input == "" {
+		return c.hdr
+	}
+	r, err := capture.Open(c.cfg.Input)
+	if err != nil {
+		return c.hdr
+	}
+	defer r.Close()
+	for _, t := range r.Header().Threads {
+		c.hdr.tids = append(c.hdr.tids, t.Tid)
+		for _, f := range t.FDs {
+			c.hdr.fds[t.Tid] = append(c.hdr.fds[t.Tid], f.Fd)
+		}
+	}
+	return c.hdr
+}
+
+// insertionOrder orders the tids as sysdig's thread table iterates them, which is the order the
+// Lua table got them in: the capture's threads in header order, then the threads seen later by
+// creation time, through a std::unordered_map.
+func (c *Chisel) insertionOrder(tids []int64, in *state.Inspector) []int64 {
+	h := c.header()
+	want := map[int64]bool{}
+	for _, k := range tids {
+		want[k] = true
+	}
+	seq := make([]int64, 0, len(h.tids)+len(tids))
+	inHdr := map[int64]bool{}
+	for _, k := range h.tids {
+		seq = append(seq, k)
+		inHdr[k] = true
+	}
+	var later []*state.Thread
+	in.EachThread(func(t *state.Thread) {
+		if !inHdr[t.Tid] {
+			later = append(later, t)
+		}
+	})
+	sort.Slice(later, func(i, j int) bool {
+		if later[i].CloneTS != later[j].CloneTS {
+			return later[i].CloneTS < later[j].CloneTS
+		}
+		return later[i].Tid < later[j].Tid
+	})
+	for _, t := range later {
+		seq = append(seq, t.Tid)
+	}
+	out := make([]int64, 0, len(tids))
+	for _, k := range stdOrder(seq) {
+		if want[int64(uint32(k))] {
+			out = append(out, int64(uint32(k)))
+			delete(want, int64(uint32(k)))
+		}
+	}
+	rest := make([]int64, 0, len(want))
+	for k := range want {
+		rest = append(rest, k)
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	return append(out, rest...)
+}
+
+// fdInsertionOrder does the same for one thread's fds: the header's first, then the others.
+func (c *Chisel) fdInsertionOrder(nums []int64, t *state.Thread) []int64 {
+	h := c.header()
+	hf, ok := h.fds[t.Tid]
+	if !ok || len(hf) == 0 {
+		hf = h.fds[t.Pid]
+	}
+	want := map[int64]bool{}
+	for _, k := range nums {
+		want[k] = true
+	}
+	seq := append([]int64(nil), hf...)
+	var rest []int64
+	inHdr := map[int64]bool{}
+	for _, k := range hf {
+		inHdr[k] = true
+	}
+	for _, k := range nums {
+		if !inHdr[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i] < rest[j] })
+	seq = append(seq, rest...)
+	out := make([]int64, 0, len(nums))
+	for _, k := range stdOrder(seq) {
+		if want[k] {
+			out = append(out, k)
+			delete(want, k)
+		}
+	}
+	return out
+}
+
+// cleanName is sysdig's tostring_clean: the name without non-printable characters.
+func cleanName(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			b := make([]byte, 0, len(s))
+			for j := 0; j < len(s); j++ {
+				if s[j] >= 0x20 && s[j] < 0x7f {
+					b = append(b, s[j])
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func ipString(b []byte, v6 bool) string {
+	v := fields.Value{Kind: fields.KIP, Str: b[:4]}
+	if v6 {
+		v.Str = b[:16]
+	}
+	return string(fields.AppendText(nil, v))
+}
+
+func fillSocket(ft *lua.LTable, fd *state.FD) {
+	v6 := fd.IsV6()
+	if fd.IsServer() {
+		ft.RawSetString("sip", lua.LString(ipString(fd.Sip[:], v6)))
+		ft.RawSetString("sport", lua.LNumber(float64(fd.Sport)))
+		ft.RawSetString("is_server", lua.LTrue)
+	} else {
+		ft.RawSetString("cip", lua.LString(ipString(fd.Sip[:], v6)))
+		ft.RawSetString("sip", lua.LString(ipString(fd.Dip[:], v6)))
+		ft.RawSetString("cport", lua.LNumber(float64(fd.Sport)))
+		ft.RawSetString("sport", lua.LNumber(float64(fd.Dport)))
+		ft.RawSetString("is_server", lua.LBool(fd.Role == 2))
+	}
+	l4 := "<NA>"
+	switch fd.L4() {
+	case state.L4TCP:
+		l4 = "tcp"
+	case state.L4UDP:
+		l4 = "udp"
+	case state.L4ICMP:
+		l4 = "icmp"
+	case state.L4Raw:
+		l4 = "raw"
+	}
+	ft.RawSetString("l4proto", lua.LString(l4))
+}
+
+// fdProbe evaluates a filter against a thread and fd, as sysdig does with a synthetic read exit
+// event on that fd.
+type fdProbe struct {
+	ctx                *fields.Ctx
+	ev                 event.Event
+	saveEv             *event.Event
+	saveThread         *state.Thread
+	saveFD             *state.FD
+	saveNum            int64
+	raw                []byte
+	ok                 bool
+	restoreInspectorFn func()
+}
+
+func newFDProbe(ctx *fields.Ctx) *fdProbe {
+	p := &fdProbe{ctx: ctx, saveEv: ctx.Ev}
+	in := ctx.In
+	p.saveThread, p.saveFD, p.saveNum = in.Thread, in.FD, in.FDNum
+	const readX = 7 // PPME_SYSCALL_READ_X
+	info := event.Lookup(readX)
+	if info != nil {
+		raw := make([]byte, event.HeaderV2)
+		var ts uint64
+		if ctx.Ev != nil {
+			ts = ctx.Ev.TS
+		}
+		putU64(raw[0:], ts)
+		putU32(raw[16:], uint32(len(raw)))
+		raw[20] = readX
+		p.raw = raw
+		p.ok = p.ev.Set(raw, event.HeaderV2, info) == nil
+	}
+	return p
+}
+
+func (p *fdProbe) match(flt *filter.Filter, t *state.Thread, fd *state.FD) bool {
+	if !p.ok {
+		return false
+	}
+	in := p.ctx.In
+	in.Thread, in.FD, in.FDNum = t, fd, fd.Num
+	p.ev.Tid = t.Tid
+	p.ctx.Ev = &p.ev
+	return flt.Match(p.ctx)
+}
+
+func (p *fdProbe) restore() {
+	in := p.ctx.In
+	in.Thread, in.FD, in.FDNum = p.saveThread, p.saveFD, p.saveNum
+	p.ctx.Ev = p.saveEv
+}
+
+func putU64(b []byte, v uint64) {
+	for i := 0; i < 8; i++ {
+		b[i] = byte(v >> (8 * i))
+	}
+}
+
+func putU32(b []byte, v uint32) {
+	for i := 0; i < 4; i++ {
+		b[i] = byte(v >> (8 * i))
+	}
+}
+
+var _ = fmt.Sprintf

@@ -1,0 +1,231 @@
+-- Helpers shared by gosysdig's own chisels (not a chisel: it declares no description).
+local M = {}
+
+-- pad extends s with spaces to n characters, or cuts it to n-1 characters and a space.
+function M.pad(s, n)
+	if #s < n then
+		return s .. string.rep(" ", n - #s)
+	end
+	if n > 0 then
+		return string.sub(s, 1, n - 1) .. " "
+	end
+	return ""
+end
+
+-- bytes renders a byte count as sysdig's chisels do: 1.23KB, 4.00M, 12B.
+function M.bytes(v)
+	local K, M1, G, T, P = 1024, 1024 ^ 2, 1024 ^ 3, 1024 ^ 4, 1024 ^ 5
+	if v > P then return string.format("%.2fP", v / P)
+	elseif v > T then return string.format("%.2fT", v / T)
+	elseif v > G then return string.format("%.2fG", v / G)
+	elseif v > M1 then return string.format("%.2fM", v / M1)
+	elseif v > K then return string.format("%.2fKB", v / K)
+	end
+	return string.format("%dB", v)
+end
+
+-- duration renders nanoseconds as sysdig's chisels do: 1.10s, 15ms, 2.50ms, 40us, 1.20us, 800ns.
+function M.duration(v)
+	if v >= 1e9 then
+		return string.format("%u.%02us", math.floor(v / 1e9), (v % 1e9) / 1e7)
+	elseif v >= 1e7 then
+		return string.format("%ums", math.floor(v / 1e6))
+	elseif v >= 1e6 then
+		return string.format("%u.%02ums", math.floor(v / 1e6), (v % 1e6) / 1e4)
+	elseif v >= 1e4 then
+		return string.format("%uus", math.floor(v / 1e3))
+	elseif v >= 1e3 then
+		return string.format("%u.%02uus", math.floor(v / 1e3), (v % 1e3) / 10)
+	end
+	return string.format("%uns", v)
+end
+
+-- sorted_keys returns t's keys ordered by before(t, a, b), at most n of them (0: all).
+function M.sorted_keys(t, n, before)
+	local keys = {}
+	for k in pairs(t) do keys[#keys + 1] = k end
+	table.sort(keys, function(a, b) return before(t, a, b) end)
+	if n > 0 and #keys > n then
+		for i = #keys, n + 1, -1 do keys[i] = nil end
+	end
+	return keys
+end
+
+-- value_text renders a table value in the given units; delta is the capture's duration (timepct).
+function M.value_text(v, units, delta)
+	if units == "bytes" then
+		return M.bytes(v)
+	elseif units == "time" then
+		return M.duration(v)
+	elseif units == "timepct" then
+		if delta > 0 then
+			return string.format("%.2f%%", v / delta * 100)
+		end
+		return "0.00%"
+	end
+	return tostring(v)
+end
+
+local SEP = "\001\001"
+
+-- split cuts a composite key into its fields.
+function M.split_key(k)
+	local out = {}
+	local start = 1
+	while true do
+		local i = string.find(k, SEP, start, true)
+		if i == nil then
+			out[#out + 1] = string.sub(k, start)
+			return out
+		end
+		out[#out + 1] = string.sub(k, start, i - 1)
+		start = i + #SEP
+	end
+end
+
+-- print_top prints a key -> value table as sysdig's top chisels do: the value column, then one
+-- column per key field (all but the last cut to 20 characters), largest values first.
+function M.print_top(t, spec, delta)
+	local W = 20
+	local line = M.pad(spec.value_desc, W)
+	for _, d in ipairs(spec.key_descs) do
+		line = line .. M.pad(d, W)
+	end
+	print(line)
+	print(string.rep("-", 80))
+	local keys = M.sorted_keys(t, spec.top, function(tt, a, b) return tt[a] > tt[b] end)
+	for _, k in ipairs(keys) do
+		local parts = M.split_key(k)
+		local row = M.pad(M.value_text(t[k], spec.units, delta), W)
+		for i, p in ipairs(parts) do
+			if i < #parts then
+				row = row .. M.pad(string.sub(p, 1, W), W)
+			else
+				row = row .. p
+			end
+		end
+		print(row)
+	end
+end
+
+-- top installs the callbacks of a chisel that sums a value per key and prints the largest sums
+-- at the end of the capture (and every second when live). spec: keys (field names), key_descs,
+-- value (a field), value_desc, filter, top (0: all), units (none, bytes, time, timepct), scale
+-- (multiplies the value).
+function M.top(spec)
+	local sums = {}
+	local fkeys = {}
+	local fval
+	local live = false
+
+	function on_init()
+		for i, name in ipairs(spec.keys) do
+			fkeys[i] = chisel.request_field(name)
+		end
+		fval = chisel.request_field(spec.value)
+		if spec.filter ~= nil and spec.filter ~= "" then
+			chisel.set_filter(spec.filter)
+		end
+		return true
+	end
+
+	function on_capture_start()
+		live = sysdig.is_live()
+		if live then
+			chisel.set_interval_s(1)
+		end
+		return true
+	end
+
+	function on_event()
+		local key
+		for i, f in ipairs(fkeys) do
+			local v = evt.field(f)
+			if v == nil then
+				return true
+			end
+			if i == 1 then
+				key = tostring(v)
+			else
+				key = key .. SEP .. tostring(v)
+			end
+		end
+		local v = evt.field(fval)
+		if v == nil then
+			return true
+		end
+		if spec.scale ~= nil then
+			v = v * spec.scale
+		elseif v <= 0 then
+			return true
+		end
+		sums[key] = (sums[key] or 0) + v
+		return true
+	end
+
+	function on_interval(ts_s, ts_ns, delta)
+		M.print_top(sums, spec, delta)
+		sums = {}
+		return true
+	end
+
+	function on_capture_end(ts_s, ts_ns, delta)
+		if live then
+			return true
+		end
+		M.print_top(sums, spec, delta)
+		return true
+	end
+end
+
+-- state_snapshot installs the callbacks of a chisel that stops at the first event that passes
+-- the filters and prints the system state then, with show(filter).
+function M.state_snapshot(default_filter, show)
+	local filter = default_filter
+	local matched = false
+	local started = false
+
+	function on_set_arg(name, val)
+		if name == "filter" then
+			if default_filter ~= nil then
+				filter = default_filter .. " and (" .. val .. ")"
+			else
+				filter = val
+			end
+			return true
+		end
+		return false
+	end
+
+	function on_capture_start()
+		started = true
+		return true
+	end
+
+	function on_event()
+		matched = true
+		sysdig.end_capture()
+		return false
+	end
+
+	function on_capture_end()
+		if not started then
+			return
+		end
+		if not matched then
+			print("empty capture or no event matching the filter")
+			return
+		end
+		show(filter)
+	end
+end
+
+-- by_tid returns a thread table's tids in ascending order.
+function M.by_tid(ttable)
+	local tids = {}
+	for tid in pairs(ttable) do tids[#tids + 1] = tid end
+	table.sort(tids)
+	return tids
+end
+
+return M

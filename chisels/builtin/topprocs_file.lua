@@ -1,0 +1,16 @@
+-- gosysdig's own topprocs_file chisel: same table as sysdig's, computed by gs_common.top.
+description = "Shows the top processes in terms of total (in+out) bytes of disk I/O. This chisel is compatible with containers using the sysdig -pc or -pcontainer argument, otherwise no container information will be shown."
+short_description = "Top processes by R+W disk bytes"
+category = "I/O"
+
+args = {}
+
+require("gs_common").top{
+	keys = {"proc.name", "proc.pid"},
+	key_descs = {"Process", "PID"},
+	value = "evt.rawarg.res",
+	value_desc = "Bytes",
+	filter = "fd.type=file and evt.is_io=true",
+	top = 10,
+	units = "bytes",
+}

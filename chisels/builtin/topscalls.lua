@@ -1,0 +1,16 @@
+-- gosysdig's own topscalls chisel: same table as sysdig's, computed by gs_common.top.
+description = "Show the top 30 system calls in terms of number of calls. You can use filters to restrict this to a specific process, thread or file. This chisel is compatible with containers using the sysdig -pc or -pcontainer argument, otherwise no container information will be shown."
+short_description = "Top system calls by number of calls"
+category = "Performance"
+
+args = {}
+
+require("gs_common").top{
+	keys = {"evt.type"},
+	key_descs = {"Syscall"},
+	value = "evt.count",
+	value_desc = "# Calls",
+	filter = "evt.type!=switch",
+	top = 30,
+	units = "none",
+}

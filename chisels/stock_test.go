@@ -1,0 +1,277 @@
+package chisels_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// stockCases are sysdig's own chisels, run by path, with the arguments they need.
+var stockCases = []struct {
+	name string
+	args []string
+}{
+	{"topprocs_cpu", nil},
+	{"topfiles_bytes", nil},
+	{"fdcount_by", []string{"proc.name"}},
+	{"spy_users", nil},
+	{"lsof", nil},
+	{"ps", nil},
+	{"topscalls", nil},
+	{"echo_fds", nil},
+	{"netstat", nil},
+	{"topconns", nil},
+	{"topprocs_net", nil},
+	{"topscalls_time", nil},
+	{"fdbytes_by", []string{"fd.name"}},
+	{"list_login_shells", nil},
+	{"topprocs_file", nil},
+	{"topfiles_time", nil},
+	{"iobytes", nil},
+	{"iobytes_file", nil},
+	{"spy_file", nil},
+	{"proc_exec_time", nil},
+	{"topfiles_errors", nil},
+	{"topprocs_errors", nil},
+	{"fdtime_by", []string{"proc.name"}},
+	{"topports_server", nil},
+	{"iobytes_net", nil},
+	{"stdout", nil},
+	{"stderr", nil},
+	{"bottlenecks", nil},
+	{"scallslower", []string{"0"}},
+	{"spy_port", []string{"22"}},
+	{"lscontainers", nil},
+	{"around", []string{"evt.type=open"}},
+	{"lsof", []string{"proc.name=sshd"}},
+	{"topcontainers_cpu", nil},
+}
+
+const stockDir = "/usr/share/sysdig/chisels"
+
+// unavailable skips the test, or fails it under CI where everything must be present.
+func unavailable(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func gosysdig(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chisels-stock")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "gosysdig")
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/gosysdig").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func runTool(bin string, args ...string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	return fmt.Sprintf("%src=%d\n", out.String(), code)
+}
+
+// sameOutput compares as compat/same.py does: rows in any order, and the rows whose first column
+// equals the last row's (ties at a top-N cut) by count only.
+func sameOutput(want, got string) bool {
+	split := func(s string) ([]string, int) {
+		var data []string
+		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			if len(strings.Fields(l)) > 0 && !strings.HasPrefix(l, "---") {
+				data = append(data, l)
+			}
+		}
+		var firsts []string
+		for _, l := range data {
+			firsts = append(firsts, strings.Fields(l)[0])
+		}
+		last := ""
+		switch {
+		case len(firsts) > 1 && strings.HasPrefix(firsts[len(firsts)-1], "rc="):
+			last = firsts[len(firsts)-2]
+		case len(firsts) > 0:
+			last = firsts[len(firsts)-1]
+		}
+		var keep []string
+		for _, l := range data {
+			if strings.Fields(l)[0] != last {
+				keep = append(keep, l)
+			}
+		}
+		sort.Strings(keep)
+		return keep, len(data)
+	}
+	wk, wn := split(want)
+	gk, gn := split(got)
+	if wn != gn || len(wk) != len(gk) {
+		return false
+	}
+	for i := range wk {
+		if wk[i] != gk[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStockChisels runs sysdig's chisels on every shared capture and compares the output with
+// sysdig 0.29.3's, ties at a top-N cut ignored.
+func TestStockChisels(t *testing.T) {
+	sysdig, err := exec.LookPath("sysdig")
+	if err != nil {
+		unavailable(t, "sysdig is not installed: %v", err)
+	}
+	if _, err := os.Stat(stockDir); err != nil {
+		unavailable(t, "sysdig's chisels are not installed: %v", err)
+	}
+	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	if len(traces) == 0 {
+		unavailable(t, "no shared captures in ../../shared/traces")
+	}
+	bin := gosysdig(t)
+	for _, tc := range stockCases {
+		tc := tc
+		name := tc.name
+		if len(tc.args) > 0 {
+			name += "_" + strings.Join(tc.args, "_")
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(stockDir, tc.name+".lua")
+			for _, tr := range traces {
+				args := append([]string{"-r", tr, "-c", path}, tc.args...)
+				want := runTool(sysdig, args...)
+				got := runTool(bin, args...)
+				if !sameOutput(want, got) {
+					t.Errorf("%s on %s differs from sysdig\n--- sysdig\n%s\n--- gosysdig\n%s", tc.name, filepath.Base(tr), clip(want), clip(got))
+				}
+			}
+		})
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "\n..."
+	}
+	return s
+}
+
+// builtinCases are the project's own chisels (chisels/builtin), run by name from a folder without
+// ./chisels and a HOME without .chisels, so the embedded ones are found before sysdig's; each
+// must print what sysdig's chisel of the same name prints.
+var builtinCases = []struct {
+	name string
+	args []string
+}{
+	{"topprocs_cpu", nil},
+	{"topscalls", nil},
+	{"topscalls_time", nil},
+	{"topfiles_bytes", nil},
+	{"topfiles_time", nil},
+	{"topfiles_errors", nil},
+	{"topprocs_file", nil},
+	{"topprocs_net", nil},
+	{"topprocs_errors", nil},
+	{"topconns", nil},
+	{"topports_server", nil},
+	{"fdcount_by", []string{"proc.name"}},
+	{"fdcount_by", []string{"fd.l4proto"}},
+	{"lsof", nil},
+	{"lsof", []string{"fd.type=ipv4"}},
+	{"ps", nil},
+	{"netstat", nil},
+}
+
+func TestBuiltinChisels(t *testing.T) {
+	sysdig, err := exec.LookPath("sysdig")
+	if err != nil {
+		unavailable(t, "sysdig is not installed: %v", err)
+	}
+	if _, err := os.Stat(stockDir); err != nil {
+		unavailable(t, "sysdig's chisels are not installed: %v", err)
+	}
+	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	if len(traces) == 0 {
+		unavailable(t, "no shared captures in ../../shared/traces")
+	}
+	for i := range traces {
+		traces[i], _ = filepath.Abs(traces[i])
+	}
+	bin := gosysdig(t)
+	for _, tc := range builtinCases {
+		tc := tc
+		name := tc.name
+		if len(tc.args) > 0 {
+			name += "_" + strings.Join(tc.args, "_")
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			empty := t.TempDir()
+			for _, tr := range traces {
+				want := runTool(sysdig, append([]string{"-r", tr, "-c", filepath.Join(stockDir, tc.name+".lua")}, tc.args...)...)
+				cmd := append([]string{"-r", tr, "-c", tc.name}, tc.args...)
+				got := runIn(empty, bin, cmd...)
+				if !sameOutput(want, got) {
+					t.Errorf("builtin %s on %s differs from sysdig's\n--- sysdig\n%s\n--- gosysdig\n%s", tc.name, filepath.Base(tr), clip(want), clip(got))
+				}
+			}
+		})
+	}
+}
+
+// runIn runs bin in dir with HOME=dir.
+func runIn(dir, bin string, args ...string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C", "HOME="+dir)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	return fmt.Sprintf("%src=%d\n", out.String(), code)
+}
