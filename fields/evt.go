@@ -56,11 +56,11 @@ var categoryNames = map[uint32]string{
 
 func init() {
 	register("evt",
-		&Field{Name: "evt.num", Kind: KUint, Desc: "event number", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.Num) }},
-		&Field{Name: "evt.time", Kind: KString, Desc: "event timestamp as a time string with nanoseconds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+		&Field{Name: "evt.num", Kind: KUint, Desc: "sequence number of the event in the capture", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.Num) }},
+		&Field{Name: "evt.time", Kind: KString, Desc: "wall-clock time of the event, HH:MM:SS.nnnnnnnnn", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return bstr(c.keep(0, AppendClock(c.buf(0), c.Ev.TS)))
 		}},
-		&Field{Name: "evt.time.s", Kind: KString, Desc: "event timestamp as a time string without nanoseconds", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+		&Field{Name: "evt.time.s", Kind: KString, Desc: "wall-clock time of the event, HH:MM:SS", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			b := AppendClock(c.buf(0), c.Ev.TS)
 			return bstr(c.keep(0, b[:8]))
 		}},
@@ -70,36 +70,36 @@ func init() {
 		&Field{Name: "evt.rawtime", Kind: KAbsTime, Desc: "absolute event timestamp (ns since epoch)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return Value{Kind: KUint, Int: int64(c.Ev.TS)}, true
 		}},
-		&Field{Name: "evt.rawtime.s", Kind: KUint, Desc: "integer part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS / 1e9) }},
-		&Field{Name: "evt.rawtime.ns", Kind: KUint, Desc: "fractional part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS % 1e9) }},
+		&Field{Name: "evt.rawtime.s", Kind: KUint, Desc: "event timestamp, whole seconds since the epoch", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS / 1e9) }},
+		&Field{Name: "evt.rawtime.ns", Kind: KUint, Desc: "nanosecond part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return padded(KUint, c.Ev.TS%1e9) }},
 		&Field{Name: "evt.reltime", Kind: KRelTime, Desc: "time since the first event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return Value{Kind: KRelTime, Int: int64(c.Ev.TS - c.FirstTS)}, true
 		}},
 		&Field{Name: "evt.outputtime", Kind: KAbsTime, Desc: "event timestamp in the format chosen for output", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return Value{Kind: KAbsTime, Int: int64(c.Ev.TS)}, true
 		}},
-		&Field{Name: "evt.latency", Kind: KRelTime, Desc: "delta between an exit event and its enter event (ns)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			var l uint64
-			if !c.Ev.IsEnter() && c.In.Thread != nil {
-				l = c.In.Thread.Latency
+		&Field{Name: "evt.latency", Kind: KRelTime, Desc: "time from a call's enter event to its exit event, in ns (0 on enters)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			l, ok := latency(c)
+			if !ok {
+				return Value{}, false
 			}
 			return Value{Kind: KRelTime, Int: int64(l)}, true
 		}},
-		&Field{Name: "evt.latency.s", Kind: KUint, Desc: "integer part of the latency", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			var l uint64
-			if !c.Ev.IsEnter() && c.In.Thread != nil {
-				l = c.In.Thread.Latency
+		&Field{Name: "evt.latency.s", Kind: KUint, Desc: "whole seconds of the enter-to-exit delta", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			l, ok := latency(c)
+			if !ok {
+				return Value{}, false
 			}
-			return u64(l / 1e9)
+			return Value{Kind: KRelTime, Int: int64(l / 1e9)}, true
 		}},
-		&Field{Name: "evt.latency.ns", Kind: KUint, Desc: "fractional part of the latency", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			var l uint64
-			if !c.Ev.IsEnter() && c.In.Thread != nil {
-				l = c.In.Thread.Latency
+		&Field{Name: "evt.latency.ns", Kind: KUint, Desc: "nanosecond part of the enter-to-exit delta", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			l, ok := latency(c)
+			if !ok {
+				return Value{}, false
 			}
-			return u64(l % 1e9)
+			return padded(KRelTime, l%1e9)
 		}},
-		&Field{Name: "evt.deltatime", Kind: KRelTime, Desc: "delta between this event and the previous one", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+		&Field{Name: "evt.deltatime", Kind: KRelTime, Desc: "ns elapsed since the previously shown event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			var d uint64
 			if c.PrevTS != 0 {
 				d = c.Ev.TS - c.PrevTS
@@ -120,7 +120,8 @@ func init() {
 			return u64(0)
 		}},
 		&Field{Name: "syscall.type", Kind: KString, Desc: "system call name, for system call events", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if c.Ev.Info.Category&event.ECInternal != 0 || c.Ev.Type == 152 || c.Ev.Type == 186 || c.Ev.Type == 16 {
+			// sysdig tests the event flags against EC_INTERNAL, which is EF_SKIPPARSERESET's bit.
+			if c.Ev.Info.Flags&event.EFSkipParseReset != 0 || c.Ev.Type == evSwitch6 {
 				return Value{}, false
 			}
 			return sstr(evtTypeName(c.Ev))
@@ -128,7 +129,11 @@ func init() {
 		&Field{Name: "evt.category", Kind: KString, Desc: "event category: file, net, process...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			cat := c.Ev.Info.Category
 			if c.Ev.Type <= 1 {
-				cat = event.ECOther
+				id, _ := c.Ev.Uint(0)
+				return sstr(genericCategory(uint16(id)))
+			}
+			if cat&ecIOBase != 0 && cat&event.ECInternal == 0 {
+				return sstr(ioSubcategory(c))
 			}
 			if n, ok := categoryNames[cat&^event.ECInternal]; ok && cat&event.ECInternal == 0 {
 				return sstr(n)
@@ -180,7 +185,7 @@ func init() {
 			}
 			return i64(res)
 		}},
-		&Field{Name: "evt.failed", Kind: KBool, Desc: "true for events that returned an error", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+		&Field{Name: "evt.failed", Kind: KBool, Desc: "true when the call failed (negative return value)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			res, ok := resParam(c.Ev)
 			return boolean(ok && res < 0)
 		}},
@@ -195,22 +200,25 @@ func init() {
 		}},
 		&Field{Name: "evt.io_dir", Kind: KString, Desc: "r or w for I/O events", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			switch {
-			case c.Ev.Info.Flags&event.EFReadsFromFd != 0:
-				return sstr("r")
 			case c.Ev.Info.Flags&event.EFWritesToFd != 0:
-				return sstr("w")
+				return sstr("write")
+			case c.Ev.Info.Flags&event.EFReadsFromFd != 0:
+				return sstr("read")
 			}
 			return Value{}, false
 		}},
 		&Field{Name: "evt.is_wait", Kind: KBool, Desc: "true for events that make the thread wait", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return boolean(c.Ev.Info.Flags&event.EFWaits != 0)
 		}},
-		&Field{Name: "evt.buflen", Kind: KUint, Desc: "length of the event's binary buffer", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			i := bufParam(c.Ev)
-			if i < 0 {
+		&Field{Name: "evt.buflen", Kind: KUint, Desc: "bytes an I/O call moved (its return value), for calls on a known fd", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if c.In.FD == nil || c.Ev.Info.Category&ecIOBase == 0 || c.Ev.IsEnter() {
 				return Value{}, false
 			}
-			return u64(uint64(len(c.Ev.Param(i))))
+			res, ok := c.Ev.Int(0)
+			if !ok || res < 0 {
+				return Value{}, false
+			}
+			return u64(uint64(res))
 		}},
 		&Field{Name: "evt.buffer", Kind: KBytes, Desc: "the event's binary buffer", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			i := bufParam(c.Ev)

@@ -35,12 +35,11 @@ func clientIP(f *state.FD) ([]byte, bool) {
 	return ipBytes(f, &f.Sip), true
 }
 
+// serverIP is the server address of a connected socket; sysdig 0.29.3 gives none for a
+// listening socket (only its port).
 func serverIP(f *state.FD) ([]byte, bool) {
-	if !f.IsIP() || !connected(f) {
+	if !f.IsIP() || !connected(f) || f.IsServer() {
 		return nil, false
-	}
-	if f.IsServer() {
-		return ipBytes(f, &f.Sip), true
 	}
 	return ipBytes(f, &f.Dip), true
 }
@@ -91,31 +90,22 @@ func init() {
 			return i64(c.In.FDNum)
 		}},
 		ffield("fd.type", KString, "fd type: file, directory, ipv4, ipv6, unix, pipe, event...", func(c *Ctx, f *state.FD) (Value, bool) { return sstr(f.TypeName()) }),
-		ffield("fd.typechar", KString, "fd type as one letter", func(c *Ctx, f *state.FD) (Value, bool) {
-			return sstr(typeChars[f.TypeChar()])
-		}),
+		&Field{Name: "fd.typechar", Kind: KString, Desc: "fd type as one letter", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if !usesFD(c) {
+				return Value{}, false
+			}
+			if f := c.In.FD; f != nil {
+				return sstr(typeChars[f.TypeChar()])
+			}
+			return sstr(nullFDTypeChar(c.Ev.Type))
+		}},
 		&Field{Name: "fd.name", Kind: KString, Desc: "fd name: path, tuple...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			if f := c.In.FD; f != nil {
 				return sstr(f.Name)
 			}
 			return nullFDName(c)
 		}},
-		ffield("fd.directory", KString, "directory of a file fd", func(c *Ctx, f *state.FD) (Value, bool) {
-			if !isFileType(f) {
-				return Value{}, false
-			}
-			if f.TypeChar() == 'd' {
-				return sstr(f.Name)
-			}
-			i := strings.LastIndexByte(f.Name, '/')
-			if i < 0 {
-				return sstr("")
-			}
-			if i == 0 {
-				return sstr("/")
-			}
-			return sstr(f.Name[:i])
-		}),
+		&Field{Name: "fd.directory", Kind: KString, Desc: "directory of a file fd", Extract: func(c *Ctx, a *Arg) (Value, bool) { return fdDirectoryValue(c) }},
 		ffield("fd.filename", KString, "file name without directory", func(c *Ctx, f *state.FD) (Value, bool) {
 			if !isFileType(f) {
 				return Value{}, false
@@ -161,7 +151,7 @@ func init() {
 			case state.L4Raw:
 				return sstr("raw")
 			}
-			return Value{}, false
+			return sstr("<NA>") // sysdig's text for sockets of unknown protocol and non-sockets
 		}),
 		ffield("fd.sockfamily", KString, "socket family: ip or unix", func(c *Ctx, f *state.FD) (Value, bool) {
 			if f.IsIP() {
@@ -172,8 +162,14 @@ func init() {
 			}
 			return Value{}, false
 		}),
-		ffield("fd.is_server", KBool, "true when the process is the server side", func(c *Ctx, f *state.FD) (Value, bool) {
-			return boolean(isLocalServer(f))
+		ffield("fd.is_server", KBool, "true when the process is the server side: a listening socket, or one whose server address is this machine's", func(c *Ctx, f *state.FD) (Value, bool) {
+			if f.IsServer() {
+				return boolean(true)
+			}
+			if !f.IsIP() {
+				return boolean(false)
+			}
+			return boolean(isLocalAddr(c, ipBytes(f, &f.Dip)))
 		}),
 		ffield("fd.dev", KUint, "device number of a file", func(c *Ctx, f *state.FD) (Value, bool) { return u64(uint64(f.Dev)) }),
 		ffield("fd.ino", KUint, "inode number", func(c *Ctx, f *state.FD) (Value, bool) { return u64(f.Ino) }),
@@ -215,6 +211,9 @@ func nullFDName(c *Ctx) (Value, bool) {
 		c.keep(1, r)
 		if len(r) > 0 {
 			return bstr(r)
+		}
+		if len(v) > 0 && v[0] == '/' { // absolute names are normalized too
+			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
 		}
 		return bstr(v)
 	}

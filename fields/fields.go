@@ -37,6 +37,8 @@ type Value struct {
 	Int  int64
 	Str  []byte
 	F    float64
+	// Pad zero-pads integer text to this many digits (sysdig's 9-digit nanosecond parts).
+	Pad uint8
 }
 
 // Ctx is what an extraction reads: the event, the inspector and the output settings.
@@ -50,6 +52,7 @@ type Ctx struct {
 	FirstTS uint64
 
 	scratch [4][]byte
+	more    ctxMore // state of fields that remember earlier events (fields/evt_more.go)
 }
 
 // ArgMode says whether a field takes an argument.
@@ -68,6 +71,8 @@ type Field struct {
 	Desc    string
 	Arg     ArgMode
 	Extract func(c *Ctx, a *Arg) (Value, bool)
+	// FilterOnly fields (fd.ip, fd.net...) can be used in filters but not in -p formats.
+	FilterOnly bool
 	// Types lists the event types a field can hold a value for (nil: any); the filter uses it to
 	// know which events a condition can match.
 	Class string
@@ -75,10 +80,10 @@ type Field struct {
 
 // Arg is a parsed field argument: proc.aname[2] (N=2), evt.arg.flags (Name="flags"), evt.arg[1].
 type Arg struct {
-	Raw     string
-	N       int
-	HasN    bool
-	Name    string
+	Raw  string
+	N    int
+	HasN bool
+	Name string
 }
 
 // Ref is a field with its argument, ready to extract.
@@ -95,11 +100,19 @@ var registry = map[string]*Field{}
 var order []*Field
 
 func register(class string, fs ...*Field) {
+	// Fields of a class registered in several files stay together, after the class's others.
+	at := len(order)
+	for i := len(order) - 1; i >= 0; i-- {
+		if order[i].Class == class {
+			at = i + 1
+			break
+		}
+	}
 	for _, f := range fs {
 		f.Class = class
 		registry[f.Name] = f
-		order = append(order, f)
 	}
+	order = append(order[:at], append(append([]*Field(nil), fs...), order[at:]...)...)
 }
 
 // All returns every field in registration order.
@@ -127,6 +140,9 @@ func Lookup(name, bracket string, hasBracket bool) (*Ref, error) {
 		}
 	}
 	if hasBracket {
+		if f.Name == "evt.rawarg" {
+			return nil, fmt.Errorf("evt.arg fields must be expressed explicitly")
+		}
 		if f.Arg == ArgNone {
 			return nil, fmt.Errorf("field %q does not take an argument", name)
 		}
@@ -187,8 +203,14 @@ func AppendText(dst []byte, v Value) []byte {
 	case KString, KBytes:
 		return append(dst, v.Str...)
 	case KInt, KRelTime, KPort:
+		if v.Pad > 0 && v.Int >= 0 {
+			return appendPadded(dst, uint64(v.Int), int(v.Pad))
+		}
 		return strconv.AppendInt(dst, v.Int, 10)
 	case KUint:
+		if v.Pad > 0 {
+			return appendPadded(dst, uint64(v.Int), int(v.Pad))
+		}
 		return strconv.AppendUint(dst, uint64(v.Int), 10)
 	case KBool:
 		if v.Int != 0 {
@@ -209,7 +231,7 @@ func AppendText(dst []byte, v Value) []byte {
 	case KAbsTime:
 		return AppendClock(dst, uint64(v.Int))
 	case KDouble:
-		return strconv.AppendFloat(dst, v.F, 'f', 2, 64)
+		return strconv.AppendFloat(dst, v.F, 'f', 1, 64) // sysdig prints doubles with %.1lf
 	}
 	return dst
 }

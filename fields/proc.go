@@ -89,15 +89,16 @@ func init() {
 			return bstr(c.keep(2, b))
 		}),
 		tfield("proc.exeline", KString, "exe and arguments", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			b := append(c.buf(2), t.Exe...)
-			for _, s := range t.Args {
-				b = append(append(b, ' '), s...)
-			}
+			b := append(append(c.buf(2), t.Exe...), ' ')
+			b = appendJoined(b, t.Args, ' ')
 			return bstr(c.keep(2, b))
 		}),
 		tfield("proc.cwd", KString, "working directory", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return sstr(c.In.Cwd(t)) }),
 		tfield("proc.nthreads", KUint, "threads in the process", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			n := uint64(0)
+			if c.In.Lookup(t.Tid) != t {
+				n++ // a thread outside the table (a container event's) counts itself
+			}
 			c.In.EachThread(func(o *state.Thread) {
 				if o.Pid == t.Pid {
 					n++
@@ -150,7 +151,7 @@ func init() {
 			}
 			return i64(id)
 		}),
-		tfield("proc.fdopencount", KUint, "open fds of the process", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+		tfield("proc.fdopencount", KUint, "how many fds the process has open", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			if t.FDs() == nil {
 				return u64(0)
 			}
@@ -167,13 +168,26 @@ func init() {
 		tfield("proc.tty", KUint, "controlling terminal", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.Tty)) }),
 		tfield("proc.exepath", KString, "full path of the executable", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return sstr(t.Exepath) }),
 		tfield("proc.is_exe_writable", KBool, "the executable is writable by the process's user", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.ExeWritable) }),
-		tfield("proc.vpid", KInt, "process id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Vpid) }),
+		tfield("proc.vpid", KInt, "process id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			if t.Vpid == -1 {
+				return Value{}, false
+			}
+			return i64(t.Vpid)
+		}),
 	)
 	register("thread",
 		tfield("thread.tid", KInt, "thread id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Tid) }),
 		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.Tid == t.Pid) }),
-		tfield("thread.vtid", KInt, "thread id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Vtid) }),
+		tfield("thread.vtid", KInt, "thread id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			if t.Vtid == -1 {
+				return Value{}, false
+			}
+			return i64(t.Vtid)
+		}),
 		tfield("thread.cgroups", KString, "all cgroups of the thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			if len(t.Cgroups) == 0 {
+				return Value{}, false
+			}
 			return bstr(c.keep(2, appendJoined(c.buf(2), t.Cgroups, ' ')))
 		}),
 		&Field{Name: "thread.cgroup", Kind: KString, Arg: ArgRequired, Desc: "the thread's cgroup of a subsystem", Extract: func(c *Ctx, a *Arg) (Value, bool) {

@@ -228,4 +228,3 @@ func camel(s string) string {
 	}
 	return out.String()
 }
-
