@@ -145,6 +145,8 @@ func (r *Reader) parsePL(b []byte, v int) error {
 		th.Tid = int64(ec.u64())
 		th.Pid = int64(ec.u64())
 		th.Ptid = int64(ec.u64())
+		// Fields older lists do not carry are unknown (-1), as libscap leaves them.
+		th.Sid, th.Vpgid, th.Vtid, th.Vpid = -1, -1, -1, -1
 		if v >= 6 {
 			th.Sid = int64(ec.u64())
 		}

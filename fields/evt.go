@@ -211,7 +211,7 @@ func init() {
 			return boolean(c.Ev.Info.Flags&event.EFWaits != 0)
 		}},
 		&Field{Name: "evt.buflen", Kind: KUint, Desc: "bytes an I/O call moved (its return value), for calls on a known fd", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if c.In.FD == nil || c.Ev.Info.Category&ecIOBase == 0 || c.Ev.IsEnter() {
+			if c.In.FD == nil || c.In.FDFallback || c.Ev.Info.Category&ecIOBase == 0 || c.Ev.IsEnter() {
 				return Value{}, false
 			}
 			res, ok := c.Ev.Int(0)

@@ -456,6 +456,9 @@ func containsStr(s, sub string) bool {
 // ioSubcategory names what an I/O event works on, from its fd: file, net, ipc or unknown.
 func ioSubcategory(c *Ctx) string {
 	f := c.In.FD
+	if c.In.FDFallback {
+		f = nil // sysdig's category reads the event's own fd only
+	}
 	if f == nil {
 		return "unknown"
 	}

@@ -100,14 +100,21 @@ func init() {
 			return sstr(nullFDTypeChar(c.Ev.Type))
 		}},
 		&Field{Name: "fd.name", Kind: KString, Desc: "fd name: path, tuple...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if f := c.In.FD; f != nil {
+			f := c.In.FD
+			if f != nil && c.Ev.Type == 23 { // a failed connect is named by the tuple it tried
+				if res, ok := c.Ev.Int(0); ok && res < 0 {
+					v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, nil)
+					return bstr(c.keep(0, v))
+				}
+			}
+			if f != nil {
 				return sstr(f.Name)
 			}
 			return nullFDName(c)
 		}},
 		&Field{Name: "fd.directory", Kind: KString, Desc: "directory of a file fd", Extract: func(c *Ctx, a *Arg) (Value, bool) { return fdDirectoryValue(c) }},
 		ffield("fd.filename", KString, "file name without directory", func(c *Ctx, f *state.FD) (Value, bool) {
-			if !isFileType(f) {
+			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
 			return sstr(f.Name[strings.LastIndexByte(f.Name, '/')+1:])
@@ -115,30 +122,30 @@ func init() {
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
 		ffield("fd.lip", KIP, "local address", func(c *Ctx, f *state.FD) (Value, bool) {
-			if isLocalServer(f) {
-				return ipv(serverIP(f))
+			if local, ok := localIsSource(c, f); ok {
+				return ipv(sideIP(f, local), true)
 			}
-			return ipv(clientIP(f))
+			return Value{}, false
 		}),
 		ffield("fd.rip", KIP, "remote address", func(c *Ctx, f *state.FD) (Value, bool) {
-			if isLocalServer(f) {
-				return ipv(clientIP(f))
+			if local, ok := localIsSource(c, f); ok {
+				return ipv(sideIP(f, !local), true)
 			}
-			return ipv(serverIP(f))
+			return Value{}, false
 		}),
 		ffield("fd.cport", KPort, "client port", func(c *Ctx, f *state.FD) (Value, bool) { return portv(clientPort(f)) }),
 		ffield("fd.sport", KPort, "server port", func(c *Ctx, f *state.FD) (Value, bool) { return portv(serverPort(f)) }),
 		ffield("fd.lport", KPort, "local port", func(c *Ctx, f *state.FD) (Value, bool) {
-			if isLocalServer(f) {
-				return portv(serverPort(f))
+			if local, ok := localIsSource(c, f); ok {
+				return portv(sidePort(f, local), true)
 			}
-			return portv(clientPort(f))
+			return Value{}, false
 		}),
 		ffield("fd.rport", KPort, "remote port", func(c *Ctx, f *state.FD) (Value, bool) {
-			if isLocalServer(f) {
-				return portv(clientPort(f))
+			if local, ok := localIsSource(c, f); ok {
+				return portv(sidePort(f, !local), true)
 			}
-			return portv(serverPort(f))
+			return Value{}, false
 		}),
 		ffield("fd.l4proto", KString, "transport protocol: tcp, udp, icmp, raw", func(c *Ctx, f *state.FD) (Value, bool) {
 			switch f.L4() {
@@ -218,4 +225,28 @@ func nullFDName(c *Ctx) (Value, bool) {
 		return bstr(v)
 	}
 	return sstr("")
+}
+
+// localIsSource tells which side of a connected socket's tuple is this machine, as sysdig
+// decides it: the source when the source address is one of the machine's interfaces. Listening
+// sockets and sockets without a tuple have no local/remote sides.
+func localIsSource(c *Ctx, f *state.FD) (bool, bool) {
+	if !f.IsIP() || f.IsServer() || !connected(f) {
+		return false, false
+	}
+	return isLocalAddr(c, ipBytes(f, &f.Sip)), true
+}
+
+func sideIP(f *state.FD, source bool) []byte {
+	if source {
+		return ipBytes(f, &f.Sip)
+	}
+	return ipBytes(f, &f.Dip)
+}
+
+func sidePort(f *state.FD, source bool) uint16 {
+	if source {
+		return f.Sport
+	}
+	return f.Dport
 }

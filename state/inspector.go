@@ -33,6 +33,9 @@ type Inspector struct {
 	FD      *FD
 	FDNum   int64
 	ErrCode int32
+	// FDFallback: FD is not the event's own but the thread's last fd, which sysdig's fd fields
+	// read while the event itself has no fd (an exit whose enter was not seen).
+	FDFallback bool
 	// FDNameChanged reports that the event renamed the fd it uses (e.g. a new UDP tuple).
 	FDNameChanged bool
 
@@ -218,6 +221,7 @@ func fdLocation(typ uint16) int {
 func (in *Inspector) Process(ev *event.Event) {
 	in.flushPending()
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
+	in.FDFallback = false
 	in.FDNameChanged = false
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
@@ -263,6 +267,7 @@ func (in *Inspector) Process(ev *event.Event) {
 		t.lastValid = false
 		in.FDNum = t.lastFd
 		in.parseExit(ev, t)
+		in.fallbackFD(t, info)
 		return
 	}
 	if info.Params != nil && len(info.Params) > 0 && (info.Params[0].Name == "res" || info.Params[0].Name == "fd") {
@@ -275,6 +280,17 @@ func (in *Inspector) Process(ev *event.Event) {
 	}
 	in.FDNum = t.lastFd
 	in.parseExit(ev, t)
+	in.fallbackFD(t, info)
+}
+
+// fallbackFD gives an fd-related exit without an fd of its own the thread's last fd, as
+// sysdig's fd fields do: an exit whose enter was not seen (the capture started in the middle
+// of the call) still reads the fd the thread last used (0 for threads from the process list).
+func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
+	if in.FD == nil && t.lastFd != -1 && info.Flags&(event.EFCreatesFd|event.EFUsesFd|event.EFDestroysFd) != 0 {
+		in.FD = t.FD(t.lastFd)
+		in.FDFallback = in.FD != nil
+	}
 }
 
 func (in *Inspector) flushPending() {

@@ -2,6 +2,7 @@ package state
 
 import (
 	"encoding/binary"
+	"strconv"
 	"strings"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -339,7 +340,8 @@ func applyTuple(f *FD, p []byte) bool {
 		f.Type = capture.FDUnixSock
 		f.Source = binary.LittleEndian.Uint64(p[1:])
 		f.Dest = binary.LittleEndian.Uint64(p[9:])
-		f.Name = string(event.CString(p[17:]))
+		// Named as sysdig renders the tuple: "source->dest path", pointers in hex.
+		f.Name = strconv.FormatUint(f.Source, 16) + "->" + strconv.FormatUint(f.Dest, 16) + " " + string(event.CString(p[17:]))
 		return true
 	}
 	return false

@@ -127,7 +127,9 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if v, ok := paramUint(ev, "gid"); ok {
 		t.Gid = uint32(v)
 	}
-	if v, ok := paramInt(ev, "vpgid"); ok {
+	if v, ok := paramInt(ev, "pgid"); ok { // 0.29.3's name for the process group
+		t.Vpgid = v
+	} else if v, ok := paramInt(ev, "vpgid"); ok {
 		t.Vpgid = v
 	}
 	if p, ok := paramStr(ev, "trusted_exepath"); ok {
@@ -205,11 +207,17 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	if v, ok := paramUint(ev, "gid"); ok {
 		child.Gid = uint32(v)
 	}
-	if v, ok := paramInt(ev, "vtid"); ok {
-		child.Vtid = v
-	}
-	if v, ok := paramInt(ev, "vpid"); ok {
-		child.Vpid = v
+	// The parent's event carries the parent's own namespace ids: the child's are only known
+	// from its own exit, so until then they follow the child's ids.
+	if res == 0 {
+		if v, ok := paramInt(ev, "vtid"); ok {
+			child.Vtid = v
+		}
+		if v, ok := paramInt(ev, "vpid"); ok {
+			child.Vpid = v
+		}
+	} else {
+		child.Vtid, child.Vpid = child.Tid, child.Pid
 	}
 	if v, ok := paramUint(ev, "vm_size"); ok {
 		child.VmSizeKB = uint32(v)
