@@ -86,6 +86,7 @@ func newRootCmd() *cobra.Command {
 	f.Int64VarP(&o.rotateEvts, "events-file", "e", 0, "with -w: start a new file every this many events")
 	f.IntVarP(&o.maxFiles, "limit-files", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
 	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
+	cmd.AddCommand(newRulesCmd())
 	return cmd
 }
 
@@ -122,20 +123,93 @@ func run(w io.Writer, o *options, args []string) error {
 	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(r.Header()) })
 }
 
+// listFields prints the field classes and their fields in sysdig's -l layout (with -v, the
+// value type of each field too).
 func listFields(w io.Writer, verbose bool) error {
 	class := ""
-	for _, f := range fields.All() {
+	for _, f := range fieldsInClassOrder() {
 		if f.Class != class {
 			class = f.Class
-			fmt.Fprintf(w, "\n----------------------\nField Class: %s\n\n", class)
+			fmt.Fprintf(w, "-------------------------------\nField Class:                  %s\n\n", class)
 		}
 		name := f.Name
-		if f.Arg == fields.ArgRequired {
+		switch f.Arg {
+		case fields.ArgRequired:
 			name += "[ARG]"
+		case fields.ArgOptional:
+			name += "[ARG?]"
 		}
-		fmt.Fprintf(w, "%-20s %s\n", name, f.Desc)
+		desc := f.Desc
+		if f.FilterOnly {
+			desc = "(FILTER ONLY) " + desc
+		}
+		if verbose {
+			desc = "(Type: " + kindName(f.Kind) + ") " + desc
+		}
+		fmt.Fprintf(w, "%-29s %s\n", name, desc)
+		if class != "" && f == lastOfClass(f.Class) {
+			fmt.Fprintln(w)
+		}
 	}
 	return nil
+}
+
+// fieldsInClassOrder lists the fields class by class, in sysdig's order of classes.
+func fieldsInClassOrder() []*fields.Field {
+	var out []*fields.Field
+	seen := map[string]bool{}
+	for _, class := range []string{"evt", "syscall", "proc", "thread", "user", "group", "container", "fd"} {
+		seen[class] = true
+		for _, f := range fields.All() {
+			if f.Class == class {
+				out = append(out, f)
+			}
+		}
+	}
+	for _, f := range fields.All() {
+		if !seen[f.Class] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func lastOfClass(class string) *fields.Field {
+	var last *fields.Field
+	for _, f := range fields.All() {
+		if f.Class == class {
+			last = f
+		}
+	}
+	return last
+}
+
+func kindName(k fields.Kind) string {
+	switch k {
+	case fields.KString:
+		return "CHARBUF"
+	case fields.KInt:
+		return "INT64"
+	case fields.KUint:
+		return "UINT64"
+	case fields.KBool:
+		return "BOOL"
+	case fields.KIP:
+		return "IPADDR"
+	case fields.KNet:
+		return "IPNET"
+	case fields.KPort:
+		return "PORT"
+	case fields.KRelTime:
+		return "RELTIME"
+	case fields.KAbsTime:
+		return "ABSTIME"
+	case fields.KDouble:
+		return "DOUBLE"
+	case fields.KBytes:
+		return "BYTEBUF"
+	}
+	return "UNKNOWN"
 }
 
 func listEvents(w io.Writer) error {
