@@ -72,13 +72,20 @@ func runLive(w io.Writer, o *options, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := procfs.Scan("/proc")
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	var match []bool
 	if p.flt != nil && o.write == "" {
 		match = p.flt.EventTypes()
+	}
+	return runLivePipeline(p, o, match, nil)
+}
+
+// runLivePipeline runs p on the live probe, which sends the types in match (nil: all) and those
+// that change state, until SIGINT, SIGTERM or -M. everySecond, when set, is called about once a
+// second, from another goroutine, with the probe's event and drop counters.
+func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(events, drops uint64)) error {
+	h, err := procfs.Scan("/proc")
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
 	}
 	pr, err := probe.Load(probe.Options{
 		RingBytes:  o.ringBytes,
@@ -113,14 +120,29 @@ func runLive(w io.Writer, o *options, args []string) error {
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		var timeout <-chan time.Time
+		var timeout, tick <-chan time.Time
 		if o.duration > 0 {
 			timeout = time.After(time.Duration(o.duration) * time.Second)
 		}
-		select {
-		case <-sigs:
-		case <-timeout:
-		case <-done:
+		if everySecond != nil {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			tick = t.C
+		}
+	wait:
+		for {
+			select {
+			case <-sigs:
+				break wait
+			case <-timeout:
+				break wait
+			case <-done:
+				break wait
+			case <-tick:
+				if ev, dr, ok := stats.poll(pr); ok {
+					everySecond(ev, dr)
+				}
+			}
 		}
 		stats.stop(pr)
 	}()
@@ -158,6 +180,17 @@ func (f *finalStats) stop(pr *probe.Probe) {
 		f.stopped = true
 	}
 	pr.Close()
+}
+
+// poll reads the probe's counters while it is still open.
+func (f *finalStats) poll(pr *probe.Probe) (events, drops uint64, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return 0, 0, false
+	}
+	events, drops, err := pr.Stats()
+	return events, drops, err == nil
 }
 
 func (f *finalStats) get() (uint64, uint64) {

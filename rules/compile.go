@@ -1,0 +1,347 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/filter"
+	"github.com/gosysdig/gosysdig/output"
+)
+
+const (
+	stNew = iota
+	stResolving
+	stDone
+	stBad
+)
+
+// compile resolves lists and macros, then compiles every rule's condition and output.
+func (s *Set) compile() {
+	for _, l := range s.Lists {
+		s.resolveList(l, nil)
+	}
+	for _, m := range s.Macros {
+		s.resolveMacro(m, nil)
+	}
+	for _, r := range s.Rules {
+		s.compileRule(r)
+	}
+	for _, l := range s.Lists {
+		if !l.used {
+			s.warnf(l.Pos, fmt.Sprintf("list %q", l.Name), "list is not used by any rule, macro or list")
+		}
+	}
+	for _, m := range s.Macros {
+		if !m.used {
+			s.warnf(m.Pos, fmt.Sprintf("macro %q", m.Name), "macro is not used by any rule or macro")
+		}
+	}
+}
+
+// resolveList expands the items that name other lists.
+func (s *Set) resolveList(l *List, stack []string) bool {
+	switch l.state {
+	case stDone:
+		return true
+	case stBad:
+		return false
+	case stResolving:
+		s.errorf(l.Pos, fmt.Sprintf("list %q", l.Name), "list loop: %s -> %s", strings.Join(stack, " -> "), l.Name)
+		l.state = stBad
+		return false
+	}
+	l.state = stResolving
+	stack = append(stack, l.Name)
+	out := []string{}
+	for _, it := range l.Items {
+		sub := s.lists[it]
+		if sub == nil {
+			out = append(out, it)
+			continue
+		}
+		sub.used = true
+		if !s.resolveList(sub, stack) {
+			l.state = stBad
+			return false
+		}
+		out = append(out, sub.resolved...)
+	}
+	if l.state == stBad {
+		return false
+	}
+	l.resolved, l.state = out, stDone
+	return true
+}
+
+// expandLists replaces list names inside in/intersects/pmatch values with the lists' items.
+func (s *Set) expandLists(e filter.Expr) {
+	switch n := e.(type) {
+	case *filter.BoolOp:
+		s.expandLists(n.X)
+		s.expandLists(n.Y)
+	case *filter.Not:
+		s.expandLists(n.X)
+	case *filter.Compare:
+		if n.Op != "in" && n.Op != "intersects" && n.Op != "pmatch" {
+			return
+		}
+		var out []string
+		changed := false
+		for _, v := range n.Values {
+			if l := s.lists[v]; l != nil && l.state == stDone {
+				l.used = true
+				out = append(out, l.resolved...)
+				changed = true
+				continue
+			}
+			out = append(out, v)
+		}
+		if changed {
+			n.Values, n.List = out, true
+		}
+	}
+}
+
+// idents returns the bare identifiers of e (macro references), in order.
+func idents(e filter.Expr, out []*filter.Ident) []*filter.Ident {
+	switch n := e.(type) {
+	case *filter.BoolOp:
+		return idents(n.Y, idents(n.X, out))
+	case *filter.Not:
+		return idents(n.X, out)
+	case *filter.Ident:
+		return append(out, n)
+	}
+	return out
+}
+
+// Macro implements filter.Macros over the resolved macros.
+func (s *Set) Macro(name string) (filter.Expr, bool) {
+	m := s.macros[name]
+	if m == nil || m.state != stDone {
+		return nil, false
+	}
+	return m.expr, true
+}
+
+// condError reports a filter error in a (possibly appended) condition: the position of the
+// piece the column falls in, the column within it, and the text with a caret.
+func (s *Set) condError(item string, segs []segment, text string, err error) {
+	col := 0
+	var se *filter.SyntaxError
+	var ce *filter.CompileError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &se):
+		col, msg = se.Column, se.Msg
+	case errors.As(err, &ce):
+		col, msg = ce.Column, ce.Msg
+	}
+	seg := segs[0]
+	for _, sg := range segs {
+		if col-1 >= sg.off {
+			seg = sg
+		}
+	}
+	flat := strings.NewReplacer("\n", " ", "\t", " ").Replace(text)
+	caret := ""
+	if col > 0 && col <= len(flat)+1 {
+		caret = fmt.Sprintf("\n    %s\n    %s^", flat, strings.Repeat(" ", col-1))
+	}
+	s.errorf(seg.pos, item, "condition: column %d: %s%s", col-seg.off, msg, caret)
+}
+
+// checkIdents reports identifiers that are not macros and marks the macros used. It returns
+// false when one of them is undefined or invalid.
+func (s *Set) checkIdents(item string, segs []segment, text string, e filter.Expr, stack []string) bool {
+	ok := true
+	for _, id := range idents(e, nil) {
+		m := s.macros[id.Name]
+		if m == nil {
+			msg := fmt.Sprintf("undefined macro %q", id.Name)
+			if s.lists[id.Name] != nil {
+				msg = fmt.Sprintf("%q is a list, not a macro: use it in a value list, e.g. in (%s)", id.Name, id.Name)
+			}
+			s.condError(item, segs, text, &filter.CompileError{Column: id.Column, Msg: msg})
+			ok = false
+			continue
+		}
+		m.used = true
+		if !s.resolveMacro(m, stack) {
+			ok = false
+		}
+	}
+	return ok
+}
+
+func (s *Set) resolveMacro(m *Macro, stack []string) bool {
+	name := fmt.Sprintf("macro %q", m.Name)
+	switch m.state {
+	case stDone:
+		return true
+	case stBad:
+		return false
+	case stResolving:
+		s.errorf(m.Pos, name, "macro loop: %s -> %s", strings.Join(stack, " -> "), m.Name)
+		m.state = stBad
+		return false
+	}
+	m.state = stResolving
+	e, err := filter.Parse(m.Condition)
+	if err != nil {
+		s.condError(name, m.cond, m.Condition, err)
+		m.state = stBad
+		return false
+	}
+	s.expandLists(e)
+	if !s.checkIdents(name, m.cond, m.Condition, e, append(stack, m.Name)) || m.state == stBad {
+		m.state = stBad
+		return false
+	}
+	m.expr = e
+	m.state = stDone
+	if _, err := filter.CompileExpr(e, s); err != nil {
+		s.condError(name, m.cond, m.Condition, err)
+		m.state = stBad
+		return false
+	}
+	return true
+}
+
+func (s *Set) compileRule(r *Rule) {
+	name := fmt.Sprintf("rule %q", r.Name)
+	if r.Source != "syscall" {
+		s.warnf(r.Pos, name, "source %q is not supported (only syscall): rule skipped", r.Source)
+		r.skipped = true
+		return
+	}
+	e, err := filter.Parse(r.Condition)
+	if err != nil {
+		s.condError(name, r.cond, r.Condition, err)
+		return
+	}
+	if !s.checkIdents(name, r.cond, r.Condition, e, nil) {
+		return
+	}
+	if len(r.Exceptions) > 0 {
+		ex, ok := s.exceptionExpr(name, r)
+		if !ok {
+			return
+		}
+		if ex != nil {
+			e = &filter.BoolOp{Op: "and", X: e, Y: ex, Column: e.Pos()}
+		}
+	}
+	s.expandLists(e)
+	f, err := filter.CompileExpr(e, s)
+	if err != nil {
+		if r.skipUnknown && strings.Contains(err.Error(), "unknown field") {
+			s.warnf(r.Pos, name, "skipped (skip-if-unknown-filter): %v", err)
+			r.skipped = true
+			return
+		}
+		s.condError(name, r.cond, r.Condition, err)
+		return
+	}
+	r.flt = f
+	if r.Enabled && f.EventTypes() == nil {
+		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
+	}
+	if r.text, err = output.New("*"+r.Output, false); err == nil {
+		r.json, err = output.New("*"+r.Output, true)
+	}
+	if err != nil {
+		s.errorf(r.outPos, name, "output: %v", err)
+		r.flt = nil
+	}
+}
+
+// exceptionExpr builds "not (tuple or tuple...) and not (...)" for the rule's exceptions.
+func (s *Set) exceptionExpr(item string, r *Rule) (filter.Expr, bool) {
+	var all filter.Expr
+	for _, ex := range r.Exceptions {
+		refs := make([]*filter.Compare, len(ex.Fields))
+		for i, f := range ex.Fields {
+			c := &filter.Compare{Field: f, Op: ex.Comps[i]}
+			if j := strings.IndexByte(f, '['); j > 0 && strings.HasSuffix(f, "]") {
+				c.Field, c.Arg, c.HasArg = f[:j], f[j+1:len(f)-1], true
+			}
+			if _, err := fields.Lookup(c.Field, c.Arg, c.HasArg); err != nil {
+				s.errorf(ex.Pos, item, "exception %q: %v", ex.Name, err)
+				return nil, false
+			}
+			if !validComp(c.Op) {
+				s.errorf(ex.Pos, item, "exception %q: unknown comparison %q", ex.Name, c.Op)
+				return nil, false
+			}
+			refs[i] = c
+		}
+		var any filter.Expr
+		if ex.Single {
+			// One field: the values form one list ("proc.name in (a, b)"), or one comparison
+			// per value for scalar comparisons.
+			var vals []string
+			for _, t := range ex.Values {
+				vals = append(vals, t[0].(string))
+			}
+			if isListOp(refs[0].Op) && len(vals) > 0 {
+				c := *refs[0]
+				c.Values, c.List = vals, true
+				any = &c
+			} else {
+				for _, v := range vals {
+					c := *refs[0]
+					c.Values = []string{v}
+					any = joinExpr("or", any, &c)
+				}
+			}
+		}
+		for _, tuple := range ex.Values {
+			if ex.Single {
+				break
+			}
+			var and filter.Expr
+			for i, v := range tuple {
+				c := *refs[i]
+				switch v := v.(type) {
+				case string:
+					c.Values = []string{v}
+				case []string:
+					c.Values, c.List = v, true
+				}
+				if isListOp(c.Op) {
+					c.List = true
+				} else if len(c.Values) != 1 {
+					s.errorf(ex.Pos, item, "exception %q: %s takes one value", ex.Name, c.Op)
+					return nil, false
+				}
+				and = joinExpr("and", and, &c)
+			}
+			any = joinExpr("or", any, and)
+		}
+		if any != nil {
+			all = joinExpr("and", all, &filter.Not{X: any})
+		}
+	}
+	return all, true
+}
+
+func joinExpr(op string, a, b filter.Expr) filter.Expr {
+	if a == nil {
+		return b
+	}
+	return &filter.BoolOp{Op: op, X: a, Y: b}
+}
+
+func isListOp(op string) bool { return op == "in" || op == "intersects" || op == "pmatch" }
+
+func validComp(op string) bool {
+	switch op {
+	case "=", "==", "!=", "<", "<=", ">", ">=", "contains", "icontains", "bcontains", "startswith",
+		"bstartswith", "endswith", "glob", "in", "intersects", "pmatch":
+		return true
+	}
+	return false
+}
