@@ -152,3 +152,34 @@ func firstLines(s string, n int) string {
 	}
 	return strings.Join(l, "\n")
 }
+
+// TestLiveUnprivileged runs a live capture as nobody: a clear error naming the privileges
+// needed and a non-zero exit, no panic.
+func TestLiveUnprivileged(t *testing.T) {
+	needRoot(t)
+	bin := buildBinary(t)
+	// A folder nobody can reach (t.TempDir's parents are private to root).
+	dir, err := os.MkdirTemp("", "gosysdig-nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o755)
+	cp := filepath.Join(dir, "gosysdig")
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cp, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(cp, "-M", "1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("a live capture as nobody succeeded:\n%s", out)
+	}
+	if strings.Contains(string(out), "panic") || !strings.Contains(string(out), "CAP_BPF") || !strings.Contains(string(out), "root") {
+		t.Fatalf("unclear error:\n%s", out)
+	}
+}
