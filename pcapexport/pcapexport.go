@@ -65,34 +65,25 @@ func (w *Writer) Packet(ts time.Time, proto uint8, src, dst net.IP, sport, dport
 	if total < len(data) {
 		total = len(data)
 	}
-	v4 := src.To4() != nil && dst.To4() != nil
 	var netLayer gopacket.SerializableLayer
-	var l4 gopacket.SerializableLayer
-	var hdr int
-	if v4 {
+	var netl gopacket.NetworkLayer
+	hdr := 40
+	if src.To4() != nil && dst.To4() != nil {
 		ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: src.To4(), DstIP: dst.To4(), Protocol: layers.IPProtocol(proto)}
-		netLayer, hdr = ip, 20
-		if proto == TCP {
-			l4 = w.tcp(ip, src, dst, sport, dport, total)
-			hdr += 20
-		} else {
-			u := &layers.UDP{SrcPort: layers.UDPPort(sport), DstPort: layers.UDPPort(dport)}
-			u.SetNetworkLayerForChecksum(ip)
-			l4 = u
-			hdr += 8
-		}
+		netLayer, netl, hdr = ip, ip, 20
 	} else {
 		ip := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: src.To16(), DstIP: dst.To16(), NextHeader: layers.IPProtocol(proto)}
-		netLayer, hdr = ip, 40
-		if proto == TCP {
-			l4 = w.tcp(ip, src, dst, sport, dport, total)
-			hdr += 20
-		} else {
-			u := &layers.UDP{SrcPort: layers.UDPPort(sport), DstPort: layers.UDPPort(dport)}
-			u.SetNetworkLayerForChecksum(ip)
-			l4 = u
-			hdr += 8
-		}
+		netLayer, netl = ip, ip
+	}
+	var l4 gopacket.SerializableLayer
+	if proto == TCP {
+		l4 = w.tcp(netl, src, dst, sport, dport, total)
+		hdr += 20
+	} else {
+		u := &layers.UDP{SrcPort: layers.UDPPort(sport), DstPort: layers.UDPPort(dport)}
+		u.SetNetworkLayerForChecksum(netl)
+		l4 = u
+		hdr += 8
 	}
 	if err := gopacket.SerializeLayers(w.buf, w.opts, netLayer, l4, gopacket.Payload(data)); err != nil {
 		return fmt.Errorf("pcap: building a packet: %w", err)
@@ -106,11 +97,7 @@ func (w *Writer) Packet(ts time.Time, proto uint8, src, dst net.IP, sport, dport
 	return nil
 }
 
-type checksummer interface {
-	gopacket.NetworkLayer
-}
-
-func (w *Writer) tcp(netl checksummer, src, dst net.IP, sport, dport uint16, total int) *layers.TCP {
+func (w *Writer) tcp(netl gopacket.NetworkLayer, src, dst net.IP, sport, dport uint16, total int) *layers.TCP {
 	fwd := flowKey{src: key(src, sport), dst: key(dst, dport), proto: TCP}
 	rev := flowKey{src: fwd.dst, dst: fwd.src, proto: TCP}
 	seq, ok := w.seq[fwd]

@@ -11,6 +11,29 @@ import (
 	"time"
 )
 
+// startTraced starts gosysdig live with args and returns once its probe is attached.
+func startTraced(t *testing.T, bin, ready string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--ready-file", ready}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd, &out, &errb
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("probe not ready after 30s: %s", errb.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // needRoot skips live tests without root outside CI and fails them under CI.
 func needRoot(t *testing.T) {
 	t.Helper()
@@ -26,25 +49,7 @@ func needRoot(t *testing.T) {
 // then stops gosysdig with SIGINT and returns what it printed.
 func traceLive(t *testing.T, bin string, workload func(), args ...string) string {
 	t.Helper()
-	ready := filepath.Join(t.TempDir(), "ready")
-	cmd := exec.Command(bin, append([]string{"--ready-file", ready}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("probe not ready after 30s: %s", errb.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, out, errb := startTraced(t, bin, filepath.Join(t.TempDir(), "ready"), args...)
 	workload()
 	time.Sleep(300 * time.Millisecond) // let the reader drain the ring buffer
 	cmd.Process.Signal(syscall.SIGINT)

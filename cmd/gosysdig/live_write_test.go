@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -74,23 +73,7 @@ func TestLiveCaptureSigint(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("c%02d.scap", i))
 		ready := filepath.Join(dir, fmt.Sprintf("ready%02d", i))
-		cmd := exec.Command(bin, "--ready-file", ready, "-w", out)
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			if _, err := os.Stat(ready); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("not ready: %s", errb.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		cmd, _, errb := startTraced(t, bin, ready, "-w", out)
 		load := exec.Command("bash", "-c", "for i in $(seq 200); do cat /etc/hostname >/dev/null; done")
 		load.Start()
 		time.Sleep(time.Duration(rng.Intn(400)) * time.Millisecond)
@@ -114,16 +97,7 @@ func TestLiveCaptureKilled(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "k.scap")
 	ready := filepath.Join(dir, "ready")
-	cmd := exec.Command(bin, "--ready-file", ready, "-w", out)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3000; i++ {
-		if _, err := os.Stat(ready); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	cmd, _, _ := startTraced(t, bin, ready, "-w", out)
 	sh(t, "for i in $(seq 300); do cat /etc/hostname >/dev/null; done")
 	time.Sleep(2500 * time.Millisecond) // past at least one periodic flush
 	cmd.Process.Kill()
