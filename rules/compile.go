@@ -246,7 +246,7 @@ func (s *Set) compileRule(r *Rule) {
 		return
 	}
 	r.flt = f
-	if r.Enabled && f.EventTypes() == nil {
+	if r.Enabled && !r.quietTypes && f.EventTypes() == nil {
 		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
 	}
 	if r.text, err = output.New("*"+r.Output, false); err == nil {

@@ -415,7 +415,11 @@ func (s *Set) loadRule(it *item) {
 	old := s.rules[name]
 	// "- rule: X / enabled: false" alone switches an existing rule on or off.
 	onlyEnabled := it.has("enabled") && len(it.keys) == 2
-	if app || ov != nil || (onlyEnabled && old != nil) {
+	if onlyEnabled && old == nil {
+		it.errorf("rule", "enabled: no rule %q defined before to switch on or off", name)
+		return
+	}
+	if app || ov != nil || onlyEnabled {
 		if old == nil {
 			it.errorf("rule", "append/override: no rule %q defined before", name)
 			return
@@ -441,6 +445,7 @@ func (s *Set) loadRule(it *item) {
 		r.Source = it.str("source")
 	}
 	r.skipUnknown = it.boolean("skip-if-unknown-filter")
+	r.quietTypes = it.has("warn_evttypes") && !it.boolean("warn_evttypes")
 	if it.has("priority") {
 		p, err := ParsePriority(it.str("priority"))
 		if err != nil {

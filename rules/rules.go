@@ -151,6 +151,7 @@ type Rule struct {
 	Pos        Pos
 
 	skipUnknown bool
+	quietTypes  bool // warn_evttypes: false
 	outPos      Pos
 	cond        []segment
 	flt         *filter.Filter

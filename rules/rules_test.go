@@ -311,6 +311,12 @@ func TestWarnings(t *testing.T) {
   condition: proc.name = cat
   output: x
   priority: debug
+- rule: every type, quietly
+  desc: no evt.type restriction, and no warning wanted
+  condition: proc.name = cat
+  output: x
+  priority: debug
+  warn_evttypes: false
 - rule: other source
   desc: not syscall
   condition: ka.verb = get
@@ -323,6 +329,9 @@ func TestWarnings(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := fmt.Sprint(s.Warnings)
+	if strings.Contains(all, "quietly") {
+		t.Errorf("warn_evttypes: false did not silence the warning: %v", all)
+	}
 	for _, w := range []string{`list "unused_list": list is not used`, `macro "unused_macro": macro is not used`,
 		`rule "every type": rule matches every event type`, `rule "other source": source "k8s_audit" is not supported`} {
 		if !strings.Contains(all, w) {
@@ -391,6 +400,27 @@ func TestAlertFormats(t *testing.T) {
 		p, err := ParsePriority(strings.ToUpper(n))
 		if err != nil || p != Priority(i) || p.String() != n {
 			t.Errorf("priority %s: %v %v", n, p, err)
+		}
+	}
+}
+
+func TestAmendErrors(t *testing.T) {
+	base := "- rule: r\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: debug\n"
+	cases := map[string]string{
+		"- rule: nope\n  condition: and proc.name = x\n  append: true\n":                         `rule "nope": append/override: no rule "nope" defined before`,
+		"- rule: nope\n  enabled: false\n":                                                       `rule "nope": enabled: no rule "nope" defined before`,
+		"- rule: r\n  priority: error\n  override:\n    priority: append\n":                      `key "priority" cannot be appended to`,
+		"- rule: r\n  override:\n    output: replace\n":                                          `override names key "output", which the item does not set`,
+		"- rule: r\n  output: x\n  desc: y\n  override:\n    output: replace\n":                  `key "desc" is set but not named in override`,
+		"- macro: m\n  condition: x\n  append: true\n":                                           `macro "m": append/override: no macro "m" defined before`,
+		"- list: l\n  items: [a]\n  override:\n    items: merge\n":                               `override of "items" must be append or replace`,
+		"- rule: r\n  exceptions:\n    - name: e\n      values: [[a]]\n  append: true\n":         `exception "e": missing key "fields"`,
+		"- rule: r2\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: severe\n": `unknown priority "severe"`,
+	}
+	for src, want := range cases {
+		_, err := Load([]Source{{Name: "a.yaml", Data: []byte(base)}, {Name: "b.yaml", Data: []byte(src)}})
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "b.yaml:") {
+			t.Errorf("%q: error %v, want %q", src, err, want)
 		}
 	}
 }

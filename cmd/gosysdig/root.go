@@ -50,7 +50,10 @@ func newRootCmd() *cobra.Command {
 		Short:         "sysdig-compatible system call tracer",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.ArbitraryArgs,
+		// The root command takes a filter, not subcommands: keep cobra's shell-completion
+		// command out of its way.
+		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
+		Args:              cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(cmd.OutOrStdout(), &o, args)
 		},
@@ -87,6 +90,7 @@ func newRootCmd() *cobra.Command {
 	f.IntVarP(&o.maxFiles, "limit-files", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
 	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
 	cmd.AddCommand(newRulesCmd())
+	cmd.AddCommand(newUICmd())
 	return cmd
 }
 

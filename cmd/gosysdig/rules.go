@@ -220,8 +220,12 @@ func (s *rulesSink) Event(c *fields.Ctx) error {
 
 func (s *rulesSink) Close() error { return nil }
 
-// dropRule is Falco's name for the alert raised when the probe drops events.
-const dropRule = "Falco internal: syscall event drop"
+// dropRule is Falco's name for the alert raised when the probe drops events; Falco sends it with
+// priority Debug, and so do we.
+const (
+	dropRule     = "Falco internal: syscall event drop"
+	dropPriority = rules.PriorityDebug
+)
 
 // drops raises Falco's syscall_event_drops alert when the probe dropped events in the last
 // second; like Falco it also logs the message on stderr and is not subject to --priority.
@@ -236,7 +240,7 @@ func (s *rulesSink) drops(events, drops uint64) {
 	msg := fmt.Sprintf("%s. %d system calls dropped in last second.", dropRule, dDrops)
 	fmt.Fprintln(s.outs.stderr, msg)
 	s.outs.send(&rules.Alert{
-		Time: timeNow(), Rule: dropRule, Priority: rules.PriorityDebug, Source: "syscall", Tags: []string{},
+		Time: timeNow(), Rule: dropRule, Priority: dropPriority, Source: "syscall", Tags: []string{},
 		Output: msg,
 		Fields: fmt.Appendf(nil, `{"ebpf_enabled":"1","n_drops":"%d","n_evts":"%d"}`, dDrops, dEv),
 	})
@@ -299,7 +303,8 @@ type outWorker struct {
 	ch      chan *rules.Alert
 	done    chan struct{}
 	failing atomic.Bool
-	dropped atomic.Int64
+	dropped atomic.Int64 // queue full while failing
+	lost    atomic.Int64 // written while failing
 }
 
 const outQueue = 4096
@@ -362,20 +367,31 @@ func (ao *alertOutputs) send(a *rules.Alert) {
 	}
 }
 
+// loop writes w's alerts. A failed write is retried a few times and reported; if the output
+// still fails, its alerts are lost (and counted) until a write works again, each new alert
+// being one more attempt, so a dead output does not hold up its queue.
 func (ao *alertOutputs) loop(w *outWorker) {
 	defer close(w.done)
 	for a := range w.ch {
 		err := w.out.write(a)
-		for i := 0; err != nil && i < len(outRetryDelays); i++ {
-			w.failing.Store(true)
+		for i := 0; err != nil && !w.failing.Load() && i < len(outRetryDelays); i++ {
 			ao.logf("gosysdig rules: output %s failed: %v (retrying)", w.out.name(), err)
 			time.Sleep(outRetryDelays[i])
 			err = w.out.write(a)
 		}
 		if err != nil {
-			ao.logf("gosysdig rules: output %s failed: %v: alert %q lost", w.out.name(), err, a.Rule)
-		} else {
+			if !w.failing.Load() {
+				ao.logf("gosysdig rules: output %s failed: %v: its alerts are lost until it works again", w.out.name(), err)
+				w.failing.Store(true)
+			}
+			w.lost.Add(1)
+			continue
+		}
+		if w.failing.Load() {
+			ao.logf("gosysdig rules: output %s works again (%d alert(s) lost)", w.out.name(), w.lost.Load()+w.dropped.Load())
 			w.failing.Store(false)
+			w.lost.Store(0)
+			w.dropped.Store(0)
 		}
 		if len(w.ch) == 0 {
 			if err := w.out.flush(); err != nil {
@@ -396,8 +412,8 @@ func (ao *alertOutputs) close() {
 		case <-time.After(30 * time.Second):
 			ao.logf("gosysdig rules: output %s: gave up waiting for it to drain", w.out.name())
 		}
-		if n := w.dropped.Load(); n > 0 {
-			ao.logf("gosysdig rules: output %s lost %d alert(s) while failing", w.out.name(), n)
+		if n := w.dropped.Load() + w.lost.Load(); n > 0 {
+			ao.logf("gosysdig rules: output %s lost %d alert(s)", w.out.name(), n)
 		}
 		if err := w.out.close(); err != nil {
 			ao.logf("gosysdig rules: output %s: %v", w.out.name(), err)
