@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/state"
+	"github.com/gosysdig/gosysdig/ui"
+)
+
+type uiOptions struct {
+	read      string
+	delayMS   int
+	view      string
+	listViews bool
+}
+
+// newUICmd is `gosysdig ui`: csysdig's interactive views over the live system or a capture.
+func newUICmd() *cobra.Command {
+	var uo uiOptions
+	cmd := &cobra.Command{
+		Use:   "ui [flags] [filter]",
+		Short: "interactive views of processes, files, connections... (csysdig)",
+		Long: "Interactive csysdig-style views, live (as root) or of a capture (-r). Keys: F2 views, " +
+			"Enter drill down, Backspace back, F4 filter, F5/e echo, F6/d dig, F9/> sort, / search, p pause, q quit.",
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUI(cmd.OutOrStdout(), &uo, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&uo.read, "read", "r", "", "browse this capture file instead of the live system")
+	f.IntVarP(&uo.delayMS, "delay", "d", 2000, "refresh interval in milliseconds (event time when reading a capture)")
+	f.StringVarP(&uo.view, "view", "v", "procs", "the view to start with (see --list-views)")
+	f.BoolVar(&uo.listViews, "list-views", false, "list the views and exit")
+	return cmd
+}
+
+func runUI(w io.Writer, uo *uiOptions, args []string) error {
+	if uo.listViews {
+		ui.ListViews(w)
+		return nil
+	}
+	v := ui.FindView(uo.view)
+	if v == nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("unknown view %q (see gosysdig ui --list-views)", uo.view)}
+	}
+	if uo.delayMS <= 0 {
+		return &exitError{code: 1, msg: "-d needs a positive number of milliseconds"}
+	}
+	o := &options{read: uo.read, snaplen: 80}
+	filterText := strings.Join(args, " ")
+	// Check the filter before the screen is taken.
+	if _, err := newUIPipeline(o, args); err != nil {
+		return err
+	}
+	cfg := ui.Config{
+		Replay:   uo.read != "",
+		Source:   uo.read,
+		Interval: time.Duration(uo.delayMS) * time.Millisecond,
+		View:     v,
+		Filter:   filterText,
+		Stop:     errStop,
+	}
+	if cfg.Replay {
+		r, err := capture.Open(uo.read)
+		if err != nil {
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		r.Close()
+		cfg.Run = func(s *ui.Sink) error { return replayUI(o, args, s) }
+	} else {
+		var events, drops atomic.Uint64
+		cfg.Stats = func() (uint64, uint64) { return events.Load(), drops.Load() }
+		cfg.Run = func(s *ui.Sink) error {
+			p, err := newUIPipeline(o, args)
+			if err != nil {
+				return err
+			}
+			p.sinks = []sink{s}
+			p.wrap = func(src source) source { return &procinfoSource{src: src, in: p.in} }
+			return runLivePipeline(p, o, nil, func(e, d uint64) { events.Store(e); drops.Store(d) })
+		}
+	}
+	if err := ui.Run(cfg); err != nil {
+		if _, ok := err.(*exitError); ok {
+			return err
+		}
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	return nil
+}
+
+// newUIPipeline is the pipeline the UI's sink joins: the command line's filter, no printer.
+func newUIPipeline(o *options, args []string) (*pipeline, error) {
+	p, err := newPipeline(io.Discard, o, args)
+	if err != nil {
+		return nil, err
+	}
+	p.sinks = nil
+	return p, nil
+}
+
+// replayUI reads the capture once through a new pipeline into the UI's sink.
+func replayUI(o *options, args []string, s *ui.Sink) error {
+	r, err := capture.Open(o.read)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	p, err := newUIPipeline(o, args)
+	if err != nil {
+		return err
+	}
+	p.sinks = []sink{s}
+	p.in.LoadHeader(r.Header())
+	if err := p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(r.Header()) }); err != nil {
+		if e, ok := err.(*exitError); ok {
+			return fmt.Errorf("%s", e.msg)
+		}
+		return err
+	}
+	return nil
+}
+
+// procinfoSource interleaves procinfo events with the live probe's, as sysdig's driver does:
+// once a second, one per known thread with its user and system CPU in jiffies from /proc, so
+// that thread.cpu (and the CPU columns) work live as they do on captures.
+type procinfoSource struct {
+	src     source
+	in      *state.Inspector
+	next    time.Time
+	pending []int64 // tid, pid pairs
+	lastTS  uint64
+	raw     []byte
+	buf     []byte
+}
+
+var procinfoInfo = event.Lookup(234)
+
+func (s *procinfoSource) Next(ev *event.Event) error {
+	if now := time.Now(); len(s.pending) == 0 && s.lastTS != 0 && now.After(s.next) {
+		s.next = now.Add(time.Second)
+		s.in.EachThread(func(t *state.Thread) { s.pending = append(s.pending, t.Tid, t.Pid) })
+	}
+	for len(s.pending) >= 2 {
+		tid, pid := s.pending[0], s.pending[1]
+		s.pending = s.pending[2:]
+		usr, sys, ok := s.threadCPU(pid, tid)
+		if !ok {
+			continue
+		}
+		s.raw = appendProcinfo(s.raw[:0], s.lastTS, tid, usr, sys)
+		if err := ev.Set(s.raw, event.HeaderV2, procinfoInfo); err != nil {
+			continue
+		}
+		ev.Num, ev.CPU, ev.DumpFlags = 0, 0, 0
+		return nil
+	}
+	err := s.src.Next(ev)
+	if err == nil {
+		s.lastTS = ev.TS
+	}
+	return err
+}
+
+// threadCPU reads a thread's utime and stime (jiffies) from /proc.
+func (s *procinfoSource) threadCPU(pid, tid int64) (usr, sys uint64, ok bool) {
+	path := "/proc/" + strconv.FormatInt(pid, 10) + "/task/" + strconv.FormatInt(tid, 10) + "/stat"
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	if cap(s.buf) < 1024 {
+		s.buf = make([]byte, 1024)
+	}
+	n, _ := f.Read(s.buf[:cap(s.buf)])
+	b := s.buf[:n]
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	fs := strings.Fields(string(b[i+1:]))
+	if len(fs) < 13 {
+		return 0, 0, false
+	}
+	usr, err1 := strconv.ParseUint(fs[11], 10, 64)
+	sys, err2 := strconv.ParseUint(fs[12], 10, 64)
+	return usr, sys, err1 == nil && err2 == nil
+}
+
+// appendProcinfo encodes a procinfo event (type 234: cpu_usr, cpu_sys) with a v2 header.
+func appendProcinfo(b []byte, ts uint64, tid int64, usr, sys uint64) []byte {
+	const n = event.HeaderV2 + 2*2 + 2*8
+	b = binary.LittleEndian.AppendUint64(b, ts)
+	b = binary.LittleEndian.AppendUint64(b, uint64(tid))
+	b = binary.LittleEndian.AppendUint32(b, n)
+	b = binary.LittleEndian.AppendUint16(b, 234)
+	b = binary.LittleEndian.AppendUint32(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, 8)
+	b = binary.LittleEndian.AppendUint16(b, 8)
+	b = binary.LittleEndian.AppendUint64(b, usr)
+	return binary.LittleEndian.AppendUint64(b, sys)
+}
