@@ -42,6 +42,9 @@ type pipeline struct {
 	captured    uint64                        // events that passed the filter
 	driverStats func() (events, drops uint64) // live only
 	stderr      io.Writer
+
+	// wrap, when set, wraps the source run reads (the UI adds live procinfo events: ui.go).
+	wrap func(source) source
 }
 
 func bufFormat(o *options) event.BufFormat {
@@ -140,6 +143,9 @@ func (pr *printer) Close() error { return nil }
 // run drains src. reset is called when a concatenated capture starts a new section.
 func (p *pipeline) run(src source, name string, reset func()) (err error) {
 	start := time.Now()
+	if p.wrap != nil {
+		src = p.wrap(src)
+	}
 	defer func() {
 		if p.o.verbose {
 			p.writeStats(time.Since(start))
