@@ -36,6 +36,9 @@ func (c *Chisel) installLibs() {
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		io.RawSetString("write", L.NewFunction(c.ioWrite))
 	}
+	if osTab, ok := L.GetGlobal("os").(*lua.LTable); ok {
+		osTab.RawSetString("exit", L.NewFunction(c.osExit))
+	}
 
 	ch := L.NewTable()
 	L.SetFuncs(ch, map[string]lua.LGFunction{
@@ -152,6 +155,24 @@ func (c *Chisel) luaPrint(L *lua.LState) int {
 	}
 	b = append(b, '\n')
 	w.Write(b)
+	return 0
+}
+
+// osExit is os.exit: like C's exit, it flushes what the chisel printed before leaving.
+func (c *Chisel) osExit(L *lua.LState) int {
+	code := 0
+	switch v := L.Get(1).(type) {
+	case lua.LNumber:
+		code = int(v)
+	case lua.LBool:
+		if !v {
+			code = 1
+		}
+	}
+	if f, ok := c.cfg.Out.(interface{ Flush() error }); ok {
+		f.Flush()
+	}
+	os.Exit(code)
 	return 0
 }
 

@@ -72,6 +72,14 @@ var (
 	buildErr  error
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
 func gosysdig(t *testing.T) string {
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "chisels-stock")
@@ -218,6 +226,17 @@ var builtinCases = []struct {
 	{"lsof", []string{"fd.type=ipv4"}},
 	{"ps", nil},
 	{"netstat", nil},
+	{"fdbytes_by", []string{"fd.name"}},
+	{"fdbytes_by", []string{"proc.name,fd.type"}},
+	{"fdtime_by", []string{"proc.name"}},
+	{"iobytes", nil},
+	{"iobytes_file", nil},
+	{"iobytes_net", nil},
+	{"stdin", nil},
+	{"stdout", nil},
+	{"stderr", nil},
+	{"echo_fds", nil},
+	{"echo_fds", []string{"disable_color"}},
 }
 
 func TestBuiltinChisels(t *testing.T) {

@@ -52,9 +52,9 @@ func (e *CompileError) Error() string {
 	return fmt.Sprintf("filter error at column %d: %s", e.Column, e.Msg)
 }
 
-// Compile parses and compiles a filter.
+// Compile parses and compiles a filter with sysdig's command-line rules (see ParseStrict).
 func Compile(s string) (*Filter, error) {
-	e, err := Parse(s)
+	e, err := ParseStrict(s)
 	if err != nil {
 		return nil, err
 	}

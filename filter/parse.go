@@ -352,6 +352,7 @@ type gOr struct {
 }
 
 type gAnd struct {
+	Pos   lexer.Position
 	Left  *gNot   `parser:"@@"`
 	Right []*gNot `parser:"( \"and\":Keyword @@ )*"`
 }
@@ -404,8 +405,19 @@ var grammar = participle.MustBuild[gOr](participle.Lexer(lexDef{}), participle.U
 
 // --- AST -----------------------------------------------------------------
 
-// Parse parses a sysdig/Falco filter expression. Errors are *SyntaxError.
+// Parse parses a sysdig/Falco filter expression. Errors are *SyntaxError. "and" binds tighter
+// than "or", as in Falco's rule conditions.
 func Parse(s string) (Expr, error) {
+	return parse(s, false)
+}
+
+// ParseStrict parses a filter as sysdig 0.29.3's command line does: "and" and "or" mixed at
+// one level without brackets are refused as ambiguous.
+func ParseStrict(s string) (Expr, error) {
+	return parse(s, true)
+}
+
+func parse(s string, strict bool) (Expr, error) {
 	toks, why, err := lex(s)
 	if err != nil {
 		return nil, err
@@ -418,7 +430,34 @@ func Parse(s string) (Expr, error) {
 	if err != nil {
 		return nil, describeError(err, toks, why)
 	}
+	if strict {
+		if col := mixedColumn(g); col > 0 {
+			return nil, &SyntaxError{Column: col, Msg: "expression mixes 'and' and 'or' in an ambiguous way. Please use brackets."}
+		}
+	}
 	return buildOr(g)
+}
+
+// mixedColumn finds an "or" whose operands contain an unbracketed "and", returning the column
+// where that operand starts (0: none). Bracketed groups are checked on their own.
+func mixedColumn(g *gOr) int {
+	ands := append([]*gAnd{g.Left}, g.Right...)
+	for _, a := range ands {
+		if len(g.Right) > 0 && len(a.Right) > 0 {
+			return a.Pos.Column
+		}
+		for _, n := range append([]*gNot{a.Left}, a.Right...) {
+			for n.Not != nil {
+				n = n.Not
+			}
+			if n.Term != nil && n.Term.Group != nil {
+				if c := mixedColumn(n.Term.Group); c > 0 {
+					return c
+				}
+			}
+		}
+	}
+	return 0
 }
 
 func buildOr(g *gOr) (Expr, error) {

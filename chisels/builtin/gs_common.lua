@@ -83,6 +83,40 @@ function M.split_key(k)
 	end
 end
 
+-- json_string quotes s as JSON.
+function M.json_string(s)
+	s = string.gsub(s, '[%c"\\]', function(c)
+		if c == '"' then return '\\"' elseif c == "\\" then return "\\\\" end
+		return string.format("\\u%04x", string.byte(c))
+	end)
+	return '"' .. s .. '"'
+end
+
+-- print_top_json prints the table as sysdig's top chisels do with -j: {info, ts, data}, data
+-- holding [key fields..., value] rows, largest values first.
+function M.print_top_json(t, spec, ts_s, ts_ns)
+	local J = M.json_string
+	local info = {}
+	for i, name in ipairs(spec.keys) do
+		info[#info + 1] = '{\n      "is_key":true,\n      "name":' .. J(name) .. ',\n      "desc":' .. J(spec.key_descs[i]) .. '\n    }'
+	end
+	if #spec.keys == 1 then
+		info[#info + 1] = "null" -- sysdig puts the value column third even with one key
+	end
+	info[#info + 1] = '{\n      "is_key":false,\n      "name":' .. J(spec.value_name or spec.value) .. ',\n      "desc":' .. J(spec.value_desc) .. '\n    }'
+	local rows = {}
+	for _, k in ipairs(M.sorted_keys(t, spec.top, function(tt, a, b) return tt[a] > tt[b] end)) do
+		local cells = {}
+		for _, p in ipairs(M.split_key(k)) do
+			cells[#cells + 1] = J(p)
+		end
+		cells[#cells + 1] = tostring(t[k])
+		rows[#rows + 1] = "[" .. table.concat(cells, ",") .. "]"
+	end
+	print("{\n  \"info\":[" .. table.concat(info, ",") .. "],\n  \"ts\":" ..
+		J(sysdig.make_ts(ts_s, ts_ns)) .. ",\n  \"data\":[" .. table.concat(rows, ",") .. "]\n}")
+end
+
 -- print_top prints a key -> value table as sysdig's top chisels do: the value column, then one
 -- column per key field (all but the last cut to 20 characters), largest values first.
 function M.print_top(t, spec, delta)
@@ -164,7 +198,11 @@ function M.top(spec)
 	end
 
 	function on_interval(ts_s, ts_ns, delta)
-		M.print_top(sums, spec, delta)
+		if sysdig.get_output_format() == "json" then
+			M.print_top_json(sums, spec, ts_s, 0)
+		else
+			M.print_top(sums, spec, delta)
+		end
 		sums = {}
 		return true
 	end
@@ -173,7 +211,82 @@ function M.top(spec)
 		if live then
 			return true
 		end
-		M.print_top(sums, spec, delta)
+		if sysdig.get_output_format() == "json" then
+			M.print_top_json(sums, spec, ts_s, 0)
+		else
+			M.print_top(sums, spec, delta)
+		end
+		return true
+	end
+end
+
+-- top_by is top() for the *_by chisels: the key fields (comma-separated) come as an argument.
+function M.top_by(spec)
+	function on_set_arg(name, val)
+		if name == "key" then
+			spec.keys = {}
+			for k in string.gmatch(val, "[^,]+") do
+				spec.keys[#spec.keys + 1] = k
+			end
+			spec.key_descs = spec.keys
+			return true
+		end
+		return false
+	end
+	M.top(spec)
+end
+
+-- io_totals installs the callbacks of the iobytes chisels: bytes read and written by the events
+-- that pass filter, printed and reset every second of capture time.
+function M.io_totals(filter)
+	local fbytes, ftime, fread
+	local tin, tout = 0, 0
+
+	function on_init()
+		fbytes = chisel.request_field("evt.rawarg.res")
+		ftime = chisel.request_field("evt.time.s")
+		fread = chisel.request_field("evt.is_io_read")
+		chisel.set_filter(filter)
+		chisel.set_interval_s(1)
+		return true
+	end
+
+	function on_event()
+		local n = evt.field(fbytes)
+		if n ~= nil and n > 0 then
+			if evt.field(fread) then
+				tin = tin + n
+			else
+				tout = tout + n
+			end
+		end
+		return true
+	end
+
+	function on_interval()
+		print(evt.field(ftime) .. " in:" .. tin .. " out:" .. tout .. " tot:" .. (tin + tout))
+		tin, tout = 0, 0
+		return true
+	end
+end
+
+-- fd_data installs the callbacks of the stdin/stdout/stderr chisels: the data of the I/O events
+-- on fd n, as is.
+function M.fd_data(n)
+	local fbuf
+
+	function on_init()
+		fbuf = chisel.request_field("evt.rawarg.data")
+		sysdig.set_snaplen(2000)
+		chisel.set_filter("fd.num=" .. n .. " and evt.is_io=true")
+		return true
+	end
+
+	function on_event()
+		local data = evt.field(fbuf)
+		if data ~= nil then
+			print(data)
+		end
 		return true
 	end
 end

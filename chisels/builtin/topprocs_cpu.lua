@@ -10,6 +10,7 @@ require("gs_common").top{
 	keys = {"proc.name", "proc.pid"},
 	key_descs = {"Process", "PID"},
 	value = "thread.cpu",
+	value_name = "thread.exectime", -- what sysdig names the column in -j output
 	scale = 10000000, -- ticks of 10ms, in ns
 	value_desc = "CPU%",
 	filter = "evt.type=procinfo",

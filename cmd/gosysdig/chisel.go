@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/gosysdig/gosysdig/chisels"
 	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/filter"
 )
 
 // chiselSink runs a chisel on every event that passed the user's filter.
@@ -16,9 +18,12 @@ type chiselSink struct {
 	ch *chisels.Chisel
 }
 
-// newChiselSink loads chisel name (a name in the search path or a path to a .lua file) and gives
-// it the next N positional arguments, N being the number of arguments it declares (fewer when
-// fewer remain); the rest are the filter, which the chisel's own filter adds to.
+// newChiselSink loads chisel name (a name in the search path or a path to a .lua file) and takes
+// its arguments from args the way sysdig 0.29.3 does (parse_chisel_args): a chisel that declares
+// arguments consumes the next token, which holds all of them separated by spaces ('...' or `...`
+// quote one with spaces), when it has a required one, or when its only argument is a filter, or
+// when the rest of the command line is not a valid filter. The remaining tokens are the filter, which
+// the chisel's own filter adds to.
 func newChiselSink(name string, args []string, p *pipeline) (sink, []string, error) {
 	cfg := &chisels.Config{
 		Out:   p.bw,
@@ -37,23 +42,81 @@ func newChiselSink(name string, args []string, p *pipeline) (sink, []string, err
 	if err != nil {
 		return nil, nil, &exitError{code: 1, msg: err.Error()}
 	}
-	total, _ := ch.NArgs()
-	n := total
-	if n > len(args) {
-		n = len(args)
+	fail := func(err error) (sink, []string, error) {
+		ch.Close()
+		p.bw.Flush() // what the chisel printed before failing
+		return nil, nil, &exitError{code: 1, msg: err.Error()}
 	}
-	vals, rest := args[:n], args[n:]
+	vals, rest, err := chiselArgs(ch, name, args)
+	if err != nil {
+		return fail(err)
+	}
 	cfg.Filter = strings.Join(rest, " ")
 	if err := ch.SetArgs(vals); err != nil {
-		ch.Close()
-		return nil, nil, &exitError{code: 1, msg: err.Error()}
+		return fail(err)
 	}
 	if err := ch.Init(); err != nil {
-		ch.Close()
-		p.bw.Flush() // what on_init printed before failing
-		return nil, nil, &exitError{code: 1, msg: err.Error()}
+		return fail(err)
 	}
 	return &chiselSink{ch: ch}, rest, nil
+}
+
+// chiselArgs splits the positional arguments into the chisel's and the filter's.
+func chiselArgs(ch *chisels.Chisel, name string, args []string) (vals, rest []string, err error) {
+	total, required := ch.NArgs()
+	if total == 0 {
+		return nil, args, nil
+	}
+	if len(args) == 0 {
+		if required > 0 {
+			return nil, nil, fmt.Errorf("missing arguments for chisel %s", name)
+		}
+		return nil, args, nil
+	}
+	tok := args[0]
+	take := required > 0
+	if !take && !strings.HasPrefix(tok, "-") {
+		if total == 1 && ch.Info().Args[0].Type == "filter" {
+			take = true
+		} else if _, ferr := filter.Compile(strings.Join(args, " ")); ferr != nil {
+			take = true
+		}
+	}
+	if !take {
+		return nil, args, nil
+	}
+	vals, err = splitChiselArgs(tok, name)
+	return vals, args[1:], err
+}
+
+// splitChiselArgs is sysdig's set_args(string): values separated by spaces, a value starting with
+// ' or ` running to the matching quote.
+func splitChiselArgs(s, name string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	var out []string
+	begin, correction, inQuotes := 0, 0, false
+	j := 0
+	for ; j < len(s); j++ {
+		switch c := s[j]; {
+		case c == ' ' && !inQuotes:
+			out = append(out, s[begin:max(begin, j-correction)])
+			begin, correction = j+1, 0
+		case c == '\'' || c == '`':
+			if inQuotes {
+				correction, inQuotes = 1, false
+			} else {
+				begin++
+				inQuotes = true
+			}
+		}
+	}
+	if inQuotes {
+		return nil, fmt.Errorf("corrupted parameters for chisel %s", name)
+	}
+	return append(out, s[begin:max(begin, j-correction)]), nil
 }
 
 func (s *chiselSink) Event(c *fields.Ctx) error {
