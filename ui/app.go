@@ -12,6 +12,8 @@ import (
 
 	"github.com/gdamore/tcell/v2"
 	"github.com/rivo/tview"
+
+	"github.com/gosysdig/gosysdig/filter"
 )
 
 // Config is what the UI command gives the UI.
@@ -73,9 +75,16 @@ type ui struct {
 // Run shows the UI until the user quits.
 func Run(cfg Config) error {
 	screen := cfg.Screen
+	forcePlain := false
 	if screen == nil {
 		var err error
 		screen, err = tcell.NewScreen()
+		if term := os.Getenv("TERM"); err != nil && (term == "" || term == "dumb") {
+			// A dumb terminal gets the plainest cursor-addressable one, without colours.
+			os.Setenv("TERM", "vt100")
+			screen, err = tcell.NewScreen()
+			forcePlain = true
+		}
 		if err != nil {
 			return fmt.Errorf("cannot start the UI on this terminal (TERM=%q): %v", os.Getenv("TERM"), err)
 		}
@@ -85,7 +94,7 @@ func Run(cfg Config) error {
 	}
 	u := &ui{cfg: cfg, app: tview.NewApplication(), restart: make(chan struct{}, 1)}
 	u.app.SetScreen(screen)
-	u.plain = screen.Colors() < 8 || os.Getenv("NO_COLOR") != ""
+	u.plain = forcePlain || screen.Colors() < 8 || os.Getenv("NO_COLOR") != ""
 	u.sink = NewSink(cfg.Replay, uint64(cfg.Interval), cfg.Stop)
 	u.build()
 	u.stack = []frame{{view: cfg.View}}
@@ -109,18 +118,37 @@ func Run(cfg Config) error {
 		})
 		go u.guard(u.liveTicker)
 	}
-	err := u.app.Run()
+	err := u.runApp()
 	u.panicMu.Lock()
 	p, st := u.panicked, u.stack2
 	u.panicMu.Unlock()
 	if p != nil {
-		fmt.Fprintf(os.Stderr, "panic: %v\n\n%s", p, st)
-		os.Exit(2)
+		return &PanicError{Value: p, Stack: st}
 	}
 	if err != nil {
 		return err
 	}
 	return u.runErr
+}
+
+// PanicError is a panic of the UI or its pipeline, reported once the terminal is restored.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v\n\n%s", e.Value, e.Stack) }
+
+// runApp runs the event loop; tview restores the terminal on a panic, which is then returned.
+func (u *ui) runApp() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			u.panicMu.Lock()
+			u.panicked, u.stack2 = p, debug.Stack()
+			u.panicMu.Unlock()
+		}
+	}()
+	return u.app.Run()
 }
 
 // guard runs fn; a panic stops the UI, which restores the terminal before it is reported.
@@ -430,7 +458,7 @@ func (u *ui) renderStatus() {
 			b.WriteString("  Replay: reading")
 		}
 		if u.last != nil {
-			fmt.Fprintf(&b, " (%.1fs of events)", u.last.Secs)
+			fmt.Fprintf(&b, " (%.3fs of events)", u.last.Secs)
 		}
 	} else {
 		fmt.Fprintf(&b, "  Evts/s: %s  Drops: %d", strconv.FormatFloat(u.rate, 'f', 0, 64), u.drops)
@@ -444,11 +472,11 @@ func (u *ui) renderStatus() {
 	}
 	text := tview.Escape(b.String())
 	if u.errMsg != "" {
-		e := tview.Escape("  Error: " + u.errMsg)
+		// An error takes the whole line, so that its column and message show.
+		text = tview.Escape("Error: " + u.errMsg)
 		if !u.plain {
-			e = "[red::b]" + e + "[-::-]"
+			text = "[red::b]" + text + "[-::-]"
 		}
-		text += e
 	}
 	u.status.SetText(text)
 }
@@ -575,6 +603,11 @@ func (u *ui) onKey(ev *tcell.EventKey) *tcell.EventKey {
 		case 'p':
 			u.paused = !u.paused
 			u.renderStatus()
+		case '!':
+			if os.Getenv("GOSYSDIG_UI_TEST_PANIC") == "1" { // tests: the terminal after a panic
+				panic("test panic")
+			}
+			return ev
 		default:
 			return ev
 		}
@@ -688,7 +721,14 @@ func (u *ui) inputDone(key tcell.Key) {
 	case "filter":
 		old := u.user
 		u.user = text
-		if err := u.apply(); err != nil {
+		err := error(nil)
+		if strings.TrimSpace(text) != "" {
+			_, err = filter.Compile(text) // alone, so that the error's column is the text's
+		}
+		if err == nil {
+			err = u.apply()
+		}
+		if err != nil {
 			// A bad filter keeps the view as it was and the text for fixing.
 			u.user = old
 			u.errMsg = "bad filter: " + err.Error()

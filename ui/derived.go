@@ -124,6 +124,12 @@ func resolve(name string, cpu *cpuSplit) (extractor, error) {
 		return cpu.extractor(0), nil
 	case "thread.cpu.system":
 		return cpu.extractor(1), nil
+	case "thread.vmsize.b", "thread.vmrss.b":
+		r := mustRef("proc." + name[7:len(name)-2]) // kB
+		return func(c *fields.Ctx) (fields.Value, bool) {
+			v, ok := r.Extract(c)
+			return fields.Value{Kind: fields.KUint, Int: int64(number(v) * 1024)}, ok
+		}, nil
 	case "evt.count.open":
 		return func(c *fields.Ctx) (fields.Value, bool) {
 			if openTypes[c.Ev.Type] {

@@ -257,6 +257,9 @@ func printable(b []byte) string {
 
 func (s *Sink) aggregate(c *fields.Ctx) {
 	v := s.q.View
+	if v.Threads && (c.In.Thread == nil || c.In.Thread.Tid < 0) {
+		return // container events and the like belong to no process
+	}
 	var drill string
 	if s.drillExt != nil {
 		dv, ok := s.drillExt(c)
@@ -318,6 +321,9 @@ func (s *Sink) aggregate(c *fields.Ctx) {
 				g.distinct[i] = map[string]struct{}{}
 			}
 			s.key = fields.AppendText(s.key[:0], val)
+			if len(s.key) > 0 && s.key[0] == '-' {
+				continue // no process (-1)
+			}
 			if _, seen := g.distinct[i][string(s.key)]; !seen {
 				g.distinct[i][string(s.key)] = struct{}{}
 			}

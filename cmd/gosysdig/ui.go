@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
@@ -95,13 +97,65 @@ func runUI(w io.Writer, uo *uiOptions, args []string) error {
 			return runLivePipeline(p, o, nil, func(e, d uint64) { events.Store(e); drops.Store(d) })
 		}
 	}
-	if err := ui.Run(cfg); err != nil {
+	restore := holdStderr()
+	err := ui.Run(cfg)
+	restore()
+	var pe *ui.PanicError
+	if errors.As(err, &pe) {
+		fmt.Fprintln(os.Stderr, pe.Error())
+		os.Exit(2)
+	}
+	if err != nil {
 		if _, ok := err.(*exitError); ok {
 			return err
 		}
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	return nil
+}
+
+// holdStderr keeps what is written on stderr (fd 2: warnings of the pipeline's parts) off the
+// screen while the UI owns it; the returned function puts fd 2 back and prints what was held.
+func holdStderr() (restore func()) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() {}
+	}
+	saved, err := unix.Dup(2)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return func() {}
+	}
+	if err := unix.Dup2(int(w.Fd()), 2); err != nil {
+		unix.Close(saved)
+		r.Close()
+		w.Close()
+		return func() {}
+	}
+	var held bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := r.Read(buf)
+			if held.Len() < 64<<10 {
+				held.Write(buf[:n])
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return func() {
+		_ = unix.Dup2(saved, 2)
+		unix.Close(saved)
+		w.Close()
+		<-done
+		r.Close()
+		os.Stderr.Write(held.Bytes())
+	}
 }
 
 // newUIPipeline is the pipeline the UI's sink joins: the command line's filter, no printer.
@@ -154,6 +208,7 @@ var procinfoInfo = event.Lookup(234)
 func (s *procinfoSource) Next(ev *event.Event) error {
 	if now := time.Now(); len(s.pending) == 0 && s.lastTS != 0 && now.After(s.next) {
 		s.next = now.Add(time.Second)
+		addMissingProcesses(s.in)
 		s.in.EachThread(func(t *state.Thread) { s.pending = append(s.pending, t.Tid, t.Pid) })
 	}
 	for len(s.pending) >= 2 {
@@ -215,4 +270,64 @@ func appendProcinfo(b []byte, ts uint64, tid int64, usr, sys uint64) []byte {
 	b = binary.LittleEndian.AppendUint16(b, 8)
 	b = binary.LittleEndian.AppendUint64(b, usr)
 	return binary.LittleEndian.AppendUint64(b, sys)
+}
+
+// addMissingProcesses adds the processes of /proc that the state does not know, which happens
+// when the probe dropped their clone and execve: the views still list them, as top would.
+func addMissingProcesses(in *state.Inspector) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		pid, err := strconv.ParseInt(e.Name(), 10, 64)
+		if err != nil || in.Lookup(pid) != nil || pid == int64(os.Getpid()) {
+			continue
+		}
+		if t := readProcThread(pid); t != nil {
+			in.AddThread(t)
+		}
+	}
+}
+
+// readProcThread reads a process's main thread from /proc: the attributes the views show.
+func readProcThread(pid int64) *state.Thread {
+	dir := "/proc/" + strconv.FormatInt(pid, 10)
+	comm, err := os.ReadFile(dir + "/comm")
+	if err != nil {
+		return nil
+	}
+	t := &state.Thread{Tid: pid, Pid: pid, Ptid: -1, Vtid: pid, Vpid: pid, Comm: strings.TrimSuffix(string(comm), "\n")}
+	t.Exe = t.Comm
+	if b, err := os.ReadFile(dir + "/cmdline"); err == nil && len(b) > 0 {
+		args := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
+		t.Exe, t.Args = args[0], args[1:]
+	}
+	t.Exepath, _ = os.Readlink(dir + "/exe")
+	if b, err := os.ReadFile(dir + "/status"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			fs := strings.Fields(v)
+			num := func(i int) uint64 {
+				if i >= len(fs) {
+					return 0
+				}
+				n, _ := strconv.ParseUint(fs[i], 10, 64)
+				return n
+			}
+			switch k {
+			case "PPid":
+				t.Ptid = int64(num(0))
+			case "Uid":
+				t.Uid = uint32(num(1))
+			case "Gid":
+				t.Gid = uint32(num(1))
+			case "VmSize":
+				t.VmSizeKB = uint32(num(0))
+			case "VmRSS":
+				t.VmRssKB = uint32(num(0))
+			}
+		}
+	}
+	return t
 }
