@@ -13,7 +13,7 @@ import (
 type ctxMore struct {
 	switchTS   []uint64         // thread.exectime: last switch timestamp per CPU
 	totExec    map[int64]uint64 // thread.totexectime: CPU time accumulated per thread
-	lastCPU    map[int64]uint64 // thread.cpu*: last user+system time per thread
+	lastCPU    map[[2]int64]uint64 // thread.cpu*: last time per (thread, variant), as sysdig keeps one per field
 	lastCPUSet map[int64]bool
 }
 
@@ -298,16 +298,24 @@ func threadCPU(c *Ctx, user, system bool) (Value, bool) {
 		tot += v
 	}
 	if c.more.lastCPU == nil {
-		c.more.lastCPU = map[int64]uint64{}
+		c.more.lastCPU = map[[2]int64]uint64{}
 	}
+	var variant int64
+	if user {
+		variant |= 1
+	}
+	if system {
+		variant |= 2
+	}
+	key := [2]int64{t.Tid, variant}
 	var d float64
-	if last := c.more.lastCPU[t.Tid]; last != 0 {
+	if last := c.more.lastCPU[key]; last != 0 {
 		d = float64(tot - last)
 		if d > 100 {
 			d = 100
 		}
 	}
-	c.more.lastCPU[t.Tid] = tot
+	c.more.lastCPU[key] = tot
 	return Value{Kind: KDouble, F: d}, true
 }
 
