@@ -11,10 +11,9 @@ import (
 // ctxMore is what fields that depend on earlier events keep between extractions, as sysdig's
 // filter checks keep it in themselves or in per-thread private state.
 type ctxMore struct {
-	switchTS   []uint64         // thread.exectime: last switch timestamp per CPU
-	totExec    map[int64]uint64 // thread.totexectime: CPU time accumulated per thread
-	lastCPU    map[[2]int64]uint64 // thread.cpu*: last time per (thread, variant), as sysdig keeps one per field
-	lastCPUSet map[int64]bool
+	switchTS []uint64            // thread.exectime: last switch timestamp per CPU
+	totExec  map[int64]uint64    // thread.totexectime: CPU time accumulated per thread
+	lastCPU  map[[2]int64]uint64 // thread.cpu*: last time per (thread, variant), as sysdig keeps one per field
 }
 
 // Event types the new evt fields look at (PPME_* numbers of 0.29.3).
