@@ -2,8 +2,8 @@ package state
 
 import (
 	"encoding/json"
-	"strings"
 
+	"github.com/gosysdig/gosysdig/container"
 	"github.com/gosysdig/gosysdig/event"
 )
 
@@ -129,40 +129,9 @@ func (in *Inspector) parseContainer(ev *event.Event) {
 	in.Thread = &in.containerThread
 }
 
-// containerIDFromCgroups finds a container id in a thread's cgroups, as sysdig's docker,
-// containerd, cri-o and podman resolvers do: a 64-hex id in the path, shortened to 12.
+// containerIDFromCgroups finds a container id in a thread's cgroups (see container.FromCgroups):
+// the 12-character id, or "" for host threads.
 func containerIDFromCgroups(cgroups []string) string {
-	for _, cg := range cgroups {
-		eq := strings.IndexByte(cg, '=')
-		path := cg[eq+1:]
-		if id := hexID(path); id != "" {
-			return id
-		}
-	}
-	return ""
-}
-
-func hexID(path string) string {
-	for rest := path; rest != ""; {
-		var s string
-		s, rest, _ = strings.Cut(rest, "/")
-		for _, pfx := range []string{"docker-", "crio-", "cri-containerd-", "libpod-"} {
-			s = strings.TrimPrefix(s, pfx)
-		}
-		s = strings.TrimSuffix(s, ".scope")
-		if len(s) == 64 && isHex(s) {
-			return s[:12]
-		}
-	}
-	return ""
-}
-
-func isHex(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
+	id, _ := container.FromCgroups(cgroups)
+	return id
 }

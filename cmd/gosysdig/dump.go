@@ -36,6 +36,8 @@ type dumper struct {
 	events  int64  // events in the current file
 	startTS uint64 // timestamp of the current file's first event (-G)
 	flushTS uint64 // timestamp of the last flush
+
+	containers func() [][]byte // JSON of the containers to head each file with (live; nil: none)
 }
 
 func openDumper(name string, h *capture.Header, compress bool, rot rotation, snapshot func() *capture.Header) (*dumper, error) {
@@ -103,6 +105,14 @@ func (d *dumper) write(ev *event.Event, flags uint32) error {
 		if err := d.open(d.snapshot(), ev.TS); err != nil {
 			return err
 		}
+		if err := d.writeContainers(ev.TS); err != nil {
+			return err
+		}
+	}
+	if d.containers != nil && ev.Type == capture.ContainerEventType {
+		// A container found live is metadata, as the containers at the head of the file
+		// are: written visible, whatever the filter.
+		flags &^= capture.DumpStateOnly
 	}
 	if err := d.w.WriteEvent(ev, flags); err != nil {
 		return fmt.Errorf("%s: %w", d.name, err)
@@ -129,6 +139,23 @@ func (d *dumper) due(ev *event.Event) bool {
 		return true
 	}
 	return false
+}
+
+// writeContainers writes the containers known as CONTAINER_JSON_2 events right after the
+// header blocks of the file just opened, as sysdig's dumper does (ts 0: now).
+func (d *dumper) writeContainers(ts uint64) error {
+	if d == nil || d.containers == nil {
+		return nil
+	}
+	if ts == 0 {
+		ts = uint64(time.Now().UnixNano())
+	}
+	for _, j := range d.containers() {
+		if err := d.w.WriteContainer(ts, j); err != nil {
+			return fmt.Errorf("%s: %w", d.name, err)
+		}
+	}
+	return nil
 }
 
 // Flush makes everything written so far readable (whole blocks), for periodic syncs.

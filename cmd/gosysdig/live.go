@@ -11,6 +11,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/container"
+	"github.com/gosysdig/gosysdig/container/watch"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
@@ -21,9 +26,18 @@ type liveSource struct {
 	p   *probe.Probe
 	num uint64
 	bad uint64 // records that did not decode (reported at the end)
+
+	ctr    *watch.Watcher // container lookups (see liveContainers); nil: none
+	lastTS uint64
 }
 
 func (s *liveSource) Next(ev *event.Event) error {
+	// A container whose lookup has finished enters the stream as a container event.
+	if s.ctr != nil && s.ctr.Next(ev, s.lastTS) {
+		s.num++
+		ev.Num = s.num
+		return nil
+	}
 	for {
 		cpu, raw, err := s.p.Next()
 		if err != nil {
@@ -45,6 +59,7 @@ func (s *liveSource) Next(ev *event.Event) error {
 		ev.Num = s.num
 		ev.CPU = cpu
 		ev.DumpFlags = 0
+		s.lastTS = ev.TS
 		return nil
 	}
 }
@@ -87,6 +102,8 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
+	ctr := startLiveContainers(p, h)
+	defer ctr.close()
 	pr, err := probe.Load(probe.Options{
 		RingBytes:  o.ringBytes,
 		Snaplen:    uint32(o.snaplen),
@@ -97,6 +114,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		return &exitError{code: 1, msg: liveLoadError(err)}
 	}
 	p.in.LoadHeader(h)
+	ctr.w.Drain()
 	if o.write != "" {
 		d, err := openDumper(o.write, h, o.compress, o.rotation(), p.in.Snapshot)
 		if err != nil {
@@ -104,6 +122,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			return &exitError{code: 1, msg: err.Error()}
 		}
 		p.dump = d
+		ctr.attach(d)
 	}
 	if o.readyFile != "" {
 		if err := os.WriteFile(o.readyFile, []byte("ready\n"), 0o644); err != nil {
@@ -146,7 +165,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		}
 		stats.stop(pr)
 	}()
-	src := &liveSource{p: pr}
+	src := &liveSource{p: pr, ctr: ctr.w}
 	p.driverStats = stats.get
 	err = p.run(src, "live capture", func() {})
 	stats.stop(pr)
@@ -198,3 +217,49 @@ func (f *finalStats) get() (uint64, uint64) {
 	defer f.mu.Unlock()
 	return f.events, f.drops
 }
+
+// ---- Container metadata (live only: a replay takes it from the capture's container events).
+
+// containerFlags are --docker-socket, --podman-socket, --containerd-socket and --crio-socket
+// (an empty value turns that runtime off).
+var containerFlags = container.DefaultConfig()
+
+func addContainerFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&containerFlags.DockerSocket, "docker-socket", containerFlags.DockerSocket, "docker's API socket, for container names and images in live captures (empty: off)")
+	f.StringVar(&containerFlags.PodmanSocket, "podman-socket", containerFlags.PodmanSocket, "podman's API socket (podman system service), for container metadata in live captures (empty: off)")
+	f.StringVar(&containerFlags.ContainerdSocket, "containerd-socket", containerFlags.ContainerdSocket, "containerd's CRI socket, for container metadata in live captures (empty: off)")
+	f.StringVar(&containerFlags.CRIOSocket, "crio-socket", containerFlags.CRIOSocket, "CRI-O's socket, for container metadata in live captures (empty: off)")
+}
+
+// liveContainers looks up the containers of a live capture in the background.
+type liveContainers struct {
+	res *container.Resolver
+	w   *watch.Watcher
+}
+
+// startLiveContainers asks for the containers of the threads in h (the /proc scan) and gives the
+// runtimes up to a second to answer, before the probe starts, so that containers already
+// running are known when the first event arrives and head the -w file. Later containers are
+// looked up as their threads show up, without waiting.
+func startLiveContainers(p *pipeline, h *capture.Header) *liveContainers {
+	res := container.NewResolver(containerFlags)
+	stderr := p.stderr
+	w := watch.New(p.in, res, func(r container.Result) {
+		fmt.Fprintf(stderr, "warning: cannot get container metadata from %s (%s): %v; container.name, container.image and the like show <NA> for its containers\n",
+			r.Runtime, r.Socket, r.Err)
+	})
+	for i := range h.Threads {
+		w.Request(h.Threads[i].Cgroups)
+	}
+	res.Wait(time.Second)
+	return &liveContainers{res: res, w: w}
+}
+
+// attach makes the -w file start with the containers known (and each rotated file too).
+func (c *liveContainers) attach(d *dumper) {
+	d.containers = func() [][]byte { return watch.Known(c.w.State()) }
+	d.writeContainers(0)
+}
+
+func (c *liveContainers) close() { c.res.Close() }

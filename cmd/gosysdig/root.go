@@ -88,6 +88,7 @@ func newRootCmd() *cobra.Command {
 	f.IntVarP(&o.rotateSecs, "seconds-file", "G", 0, "with -w: start a new file every this many seconds (strftime in the name)")
 	f.Int64VarP(&o.rotateEvts, "events-file", "e", 0, "with -w: start a new file every this many events")
 	f.IntVarP(&o.maxFiles, "limit-files", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
+	addContainerFlags(cmd)  // --docker-socket and the like: see live.go
 	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
 	cmd.AddCommand(newRulesCmd())
 	cmd.AddCommand(newUICmd())
