@@ -84,6 +84,7 @@ func newRulesCmd() *cobra.Command {
 	f.StringVar(&ro.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&ro.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
 	_ = f.MarkHidden("ready-file")
+	addContainerFlags(cmd) // live container metadata, as the root command
 	return cmd
 }
 
