@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
 )
 
 const ddCmd = "dd if=/dev/zero of=/dev/null bs=1 count=1000000 2>/dev/null; echo done\n"
@@ -161,5 +164,58 @@ func TestLiveDropsCounted(t *testing.T) {
 		} else if _, err := decodeEvent(0, ev); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkProbeCost measures the probe's own per-event cost: the kernel's
+// BPF run-time statistics (enabled for the benchmark only) of sys_enter and
+// sys_exit, tail-called fillers included, while dd runs traced with every
+// event read ("all") or with every event type disabled ("masked", the cost
+// of the dispatch prologue alone).
+func BenchmarkProbeCost(b *testing.B) {
+	needRoot(b)
+	for _, tc := range []struct {
+		name  string
+		types []bool
+	}{{"all", nil}, {"masked", make([]bool, MaxEventID)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			sh := startDDShell(b)
+			defer sh.close()
+			stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+			if err != nil {
+				b.Skipf("BPF run-time statistics: %v", err)
+			}
+			defer stats.Close()
+			p, err := Load(Options{RingBytes: 8 << 20, IgnoreTgid: uint32(os.Getpid()), EventTypes: tc.types})
+			if err != nil {
+				b.Fatalf("Load: %v", err)
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				for {
+					if _, _, err := p.Next(); err != nil {
+						return
+					}
+				}
+			}()
+			for i := 0; i < b.N; i++ {
+				sh.run(b)
+			}
+			for _, pr := range []struct {
+				name string
+				prog *ebpf.Program
+			}{{"enter", p.objs.SysEnter}, {"exit", p.objs.SysExit}} {
+				st, err := pr.prog.Stats()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st.RunCount > 0 {
+					b.ReportMetric(float64(st.Runtime.Nanoseconds())/float64(st.RunCount), "ns/"+pr.name)
+				}
+			}
+			p.Close()
+			<-done
+		})
 	}
 }

@@ -181,9 +181,13 @@ var knownGaps = map[int]string{
 	190: "quotactl E", 191: "quotactl X",
 }
 
+// dispatcherBuilt are events the dispatcher builds itself, without a tail
+// call (is_rw in bpf/fs.h): read, write, pread64, pwrite64, enter and exit.
+var dispatcherBuilt = map[int]bool{6: true, 7: true, 8: true, 9: true, 112: true, 113: true, 114: true, 115: true}
+
 // TestFillerCoverage checks every event a syscall can produce has a filler
-// unless the dispatcher's default (nothing on enter, res on exit) is its
-// whole 0.29.3 layout.
+// unless the dispatcher builds it or its default (nothing on enter, res on
+// exit) is its whole 0.29.3 layout.
 func TestFillerCoverage(t *testing.T) {
 	spec := loadSpec(t)
 	tb := readTables(t)
@@ -201,7 +205,7 @@ func TestFillerCoverage(t *testing.T) {
 			seen[id] = true
 			sizes := tb.ev[id]
 			defaultOK := len(sizes) == 0 || (dir == 1 && len(sizes) == 1 && sizes[0] == 8)
-			if !defaultOK && !have[id] {
+			if !defaultOK && !have[id] && !dispatcherBuilt[id] {
 				if _, gap := knownGaps[id]; !gap {
 					missing = append(missing, id)
 				}
@@ -211,6 +215,11 @@ func TestFillerCoverage(t *testing.T) {
 	sort.Ints(missing)
 	if len(missing) > 0 {
 		t.Errorf("events without a filler: %v", missing)
+	}
+	for id := range dispatcherBuilt {
+		if have[id] {
+			t.Errorf("event %d is built by the dispatcher: its filler is never called", id)
+		}
 	}
 	for id := range knownGaps {
 		if have[id] {

@@ -47,7 +47,6 @@ const (
 	probeProgFillProcB        = "fill_proc_b"
 	probeProgFillProcCwd      = "fill_proc_cwd"
 	probeProgFillProcMisc     = "fill_proc_misc"
-	probeProgFillRw           = "fill_rw"
 	probeProgFillRwv          = "fill_rwv"
 	probeProgFillSockopt      = "fill_sockopt"
 	probeProgSchedProcessExec = "sched_process_exec"
@@ -112,7 +111,6 @@ type probeProgramSpecs struct {
 	FillProcB        *ebpf.ProgramSpec `ebpf:"fill_proc_b"`
 	FillProcCwd      *ebpf.ProgramSpec `ebpf:"fill_proc_cwd"`
 	FillProcMisc     *ebpf.ProgramSpec `ebpf:"fill_proc_misc"`
-	FillRw           *ebpf.ProgramSpec `ebpf:"fill_rw"`
 	FillRwv          *ebpf.ProgramSpec `ebpf:"fill_rwv"`
 	FillSockopt      *ebpf.ProgramSpec `ebpf:"fill_sockopt"`
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
@@ -209,7 +207,6 @@ type probePrograms struct {
 	FillProcB        *ebpf.Program `ebpf:"fill_proc_b"`
 	FillProcCwd      *ebpf.Program `ebpf:"fill_proc_cwd"`
 	FillProcMisc     *ebpf.Program `ebpf:"fill_proc_misc"`
-	FillRw           *ebpf.Program `ebpf:"fill_rw"`
 	FillRwv          *ebpf.Program `ebpf:"fill_rwv"`
 	FillSockopt      *ebpf.Program `ebpf:"fill_sockopt"`
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
@@ -230,7 +227,6 @@ func (p *probePrograms) Close() error {
 		p.FillProcB,
 		p.FillProcCwd,
 		p.FillProcMisc,
-		p.FillRw,
 		p.FillRwv,
 		p.FillSockopt,
 		p.SchedProcessExec,

@@ -20,6 +20,13 @@ func startTraced(t *testing.T, bin, ready string, args ...string) (*exec.Cmd, *b
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// A test that fails before stopping the capture must not leave its probe attached.
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if _, err := os.Stat(ready); err == nil {

@@ -158,10 +158,11 @@ static __always_inline int type_wanted(u32 evt)
 	return on && *on;
 }
 
-/* Writes the header fields known at start and reserves the lengths array. */
-static __always_inline void ev_begin(struct scratch *s, u32 evt)
+/* Writes the header fields known at start and reserves the lengths array.
+ * pid_tgid (tgid << 32 | tid) comes from the caller, which has read it
+ * already: helper calls are the main per-event cost. */
+static __always_inline void ev_begin_tid(struct scratch *s, u32 evt, u64 pid_tgid)
 {
-	u64 pid_tgid = bpf_get_current_pid_tgid();
 	u16 nparams;
 
 	evt &= EV_MAX_ID - 1;
@@ -175,6 +176,11 @@ static __always_inline void ev_begin(struct scratch *s, u32 evt)
 	*(u64 *)&s->buf[OFF_TID] = (u32)pid_tgid;
 	*(u16 *)&s->buf[OFF_TYPE] = evt;
 	*(u32 *)&s->buf[OFF_NPARAMS] = nparams;
+}
+
+static __always_inline void ev_begin(struct scratch *s, u32 evt)
+{
+	ev_begin_tid(s, evt, bpf_get_current_pid_tgid());
 }
 
 /* Records the length of the parameter just written and moves on. */

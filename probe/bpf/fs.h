@@ -78,27 +78,30 @@ FILLER(open)
 	return ev_submit(s);
 }
 
-/* read, write, pread, pwrite: enter fd,size[,pos]; exit res,data. */
-FILLER(rw)
+/* read, write, pread, pwrite: enter fd,size[,pos]; exit res,data. The
+ * most frequent system calls: the dispatcher builds them itself (no tail
+ * call, see probe.c). */
+static __always_inline int is_rw(u32 evt)
 {
-	SCRATCH_OR_RETURN(s);
-	u64 *a = s->args;
+	return (evt >= 6 && evt <= 9) || (evt >= 112 && evt <= 115);
+}
 
-	if (s->enter) {
+static __always_inline void fill_rw_params(struct scratch *s, u32 evt, int enter, u64 *a, s64 ret)
+{
+	if (enter) {
 		push_s32_as_s64(s, a[0]);
 		push_u32(s, a[2]);
-		if (s->evt == 112 || s->evt == 114)
+		if (evt == 112 || evt == 114)
 			push_u64(s, a[3]);
 	} else {
-		s64 n = s->ret;
+		s64 n = ret;
 		/* A failed write still shows what it tried to write (like the
 		 * sysdig probe); a failed read shows nothing. */
-		if ((s->evt == 9 || s->evt == 115) && n <= 0)
+		if ((evt == 9 || evt == 115) && n <= 0)
 			n = a[2];
-		push_u64(s, s->ret);
+		push_u64(s, ret);
 		push_data(s, a[1], n);
 	}
-	return ev_submit(s);
 }
 
 /* Copies up to `max` bytes from an iovec array into one BYTEBUF parameter

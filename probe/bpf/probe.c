@@ -20,7 +20,6 @@
 
 #define DECL(name) int fill_##name(struct bpf_raw_tracepoint_args *ctx)
 DECL(open);
-DECL(rw);
 DECL(rwv);
 DECL(path);
 DECL(fd);
@@ -46,8 +45,6 @@ struct {
 		/* fs.h */
 		[2] = &fill_open, [3] = &fill_open, [58] = &fill_open, [59] = &fill_open,
 		[306] = &fill_open, [307] = &fill_open, [326] = &fill_open, [327] = &fill_open,
-		[6] = &fill_rw, [7] = &fill_rw, [8] = &fill_rw, [9] = &fill_rw,
-		[112] = &fill_rw, [113] = &fill_rw, [114] = &fill_rw, [115] = &fill_rw,
 		[116] = &fill_rwv, [117] = &fill_rwv, [118] = &fill_rwv, [119] = &fill_rwv,
 		[120] = &fill_rwv, [121] = &fill_rwv, [122] = &fill_rwv, [123] = &fill_rwv,
 		[67] = &fill_path, [69] = &fill_path, [73] = &fill_path, [75] = &fill_path,
@@ -100,27 +97,29 @@ struct {
 #include "proc.h"
 #include "misc.h"
 
-/* The argument registers and orig_ax, contiguous at the end of x86-64
- * pt_regs: one 72-byte read instead of the whole 168-byte struct. */
-struct regs_tail {
-	u64 r10, r9, r8, ax, cx, dx, si, di, orig_ax;
-};
-
+/* Helper calls are most of the per-event cost, so the dispatcher makes as
+ * few as it can: the registers are read with plain loads through
+ * bpf_task_pt_regs (on x86-64 the raw_syscalls pt_regs argument is the
+ * current task's task_pt_regs) instead of being copied with
+ * bpf_probe_read_kernel, and pid and tgid come from the task with plain
+ * loads too. An enter event of an ignored process or unwanted type costs
+ * one helper call, an exit event two. read/write/pread/pwrite, the most
+ * frequent calls, are built here without a tail call. */
 static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int enter)
 {
-	struct pt_regs *regsp = (struct pt_regs *)ctx->args[0];
-	struct regs_tail r;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regsp = NULL;
 	struct scratch *s;
-	u64 nr;
-	u32 evt, ppm_sc = 0;
+	u64 nr, pid_tgid;
+	u32 evt, ppm_sc = 0, tgid = task->tgid;
 
-	if (tgid_ignored(bpf_get_current_pid_tgid() >> 32))
+	if (tgid_ignored(tgid))
 		return 0;
 	if (enter) {
 		nr = ctx->args[1];
 	} else {
-		bpf_probe_read_kernel(&r, sizeof(r), &regsp->r10);
-		nr = r.orig_ax;
+		regsp = (struct pt_regs *)bpf_task_pt_regs(task);
+		nr = regsp->orig_ax;
 	}
 
 	/* Like the sysdig driver, numbers outside the table (x32 calls, or
@@ -135,18 +134,26 @@ static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int ent
 	s = get_scratch();
 	if (!s)
 		return 0;
-	if (enter)
-		bpf_probe_read_kernel(&r, sizeof(r), &regsp->r10);
-	ev_begin(s, evt);
+	if (enter) /* only now: the checks above do not need it */
+		regsp = (struct pt_regs *)bpf_task_pt_regs(task);
+	pid_tgid = (u64)tgid << 32 | (u32)task->pid;
+	ev_begin_tid(s, evt, pid_tgid);
+	if (is_rw(evt)) {
+		u64 a[4] = {regsp->di, regsp->si, regsp->dx, 0};
+		if (evt == 112 || evt == 114)
+			a[3] = regsp->r10;
+		fill_rw_params(s, evt, enter, a, enter ? 0 : (s64)ctx->args[1]);
+		return ev_submit(s);
+	}
 	s->enter = enter;
 	s->nr = nr;
 	s->ret = enter ? 0 : ctx->args[1];
-	s->args[0] = r.di;
-	s->args[1] = r.si;
-	s->args[2] = r.dx;
-	s->args[3] = r.r10;
-	s->args[4] = r.r8;
-	s->args[5] = r.r9;
+	s->args[0] = regsp->di;
+	s->args[1] = regsp->si;
+	s->args[2] = regsp->dx;
+	s->args[3] = regsp->r10;
+	s->args[4] = regsp->r8;
+	s->args[5] = regsp->r9;
 
 	if (evt <= 1) {
 		/* generic: ID = ppm_sc code; the enter event also has nativeID */
