@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+	"golang.org/x/sys/unix"
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
@@ -32,6 +33,7 @@ func (c *Chisel) installLibs() {
 	L.SetGlobal("pairs", L.NewFunction(orderedPairs(L.GetGlobal("next"))))
 	if s, ok := L.GetGlobal("string").(*lua.LTable); ok {
 		s.RawSetString("format", L.NewFunction(strFormat))
+		wrapPatterns(L, s)
 	}
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		io.RawSetString("write", L.NewFunction(c.ioWrite))
@@ -277,14 +279,21 @@ func (c *Chisel) evtField(L *lua.LState) int {
 			return 1
 		}
 	}
+	// Chisels see byte buffers whole (sysdig's 80-character cut is the printer's), and
+	// evt.buffer rendered in the buffer format (-A, -x...) as evt.arg.data is.
+	maxLen := c.ctx.MaxLen
+	c.ctx.MaxLen = 0
 	v, ok := f.ref.Extract(c.ctx)
+	c.ctx.MaxLen = maxLen
 	if !ok {
 		L.Push(lua.LNil)
 		return 1
 	}
 	switch v.Kind {
-	case fields.KString, fields.KBytes:
+	case fields.KString:
 		L.Push(lua.LString(v.Str))
+	case fields.KBytes:
+		L.Push(lua.LString(event.AppendBuffer(nil, []byte(v.Str), c.ctx.Buf)))
 	case fields.KInt, fields.KRelTime, fields.KAbsTime, fields.KPort:
 		L.Push(lua.LNumber(float64(v.Int)))
 	case fields.KUint:
@@ -378,10 +387,15 @@ func isTTY() bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// terminalInfo is sysdig.get_terminal_info(): stdout's terminal size, -1 when it is no terminal.
 func (c *Chisel) terminalInfo(L *lua.LState) int {
 	t := L.NewTable()
-	t.RawSetString("width", lua.LNumber(-1))
-	t.RawSetString("height", lua.LNumber(-1))
+	w, h := -1, -1
+	if ws, err := unix.IoctlGetWinsize(int(os.Stdout.Fd()), unix.TIOCGWINSZ); err == nil {
+		w, h = int(ws.Col), int(ws.Row)
+	}
+	t.RawSetString("width", lua.LNumber(w))
+	t.RawSetString("height", lua.LNumber(h))
 	L.Push(t)
 	return 1
 }

@@ -237,7 +237,45 @@ var builtinCases = []struct {
 	{"stderr", nil},
 	{"echo_fds", nil},
 	{"echo_fds", []string{"disable_color"}},
+	{"spy_users", nil},
+	{"spy_users", []string{"1"}},
+	{"spy_users", []string{"0 disable_color"}},
+	{"spy_file", nil},
+	{"spy_file", []string{"R /lib/x86_64-linux-gnu/libc.so.6"}},
+	{"spy_file", []string{"W"}},
+	{"spy_file", []string{"RW /dev/null"}},
+	{"spy_ip", []string{"127.0.0.1"}},
+	{"spy_port", []string{"80"}},
+	{"spy_port", []string{"22 disable_colors"}},
+	{"list_login_shells", nil},
+	{"list_login_shells", []string{"cat"}},
+	{"list_login_shells", []string{"* null"}},
+	{"proc_exec_time", nil},
+	{"proc_exec_time", []string{"disable_colors"}},
+	{"bottlenecks", nil},
+	{"scallslower", []string{"1"}},
+	{"scallslower", []string{"0"}},
+	{"scallslower", []string{"0 disable_color"}},
+	{"fileslower", []string{"1"}},
+	{"fileslower", []string{"0"}},
+	{"netlower", []string{"1"}},
+	{"netlower", []string{"0"}},
+	{"httplog", nil},
+	{"httptop", nil},
+	{"httptop", []string{"bytes"}},
+	{"httptop", []string{"time"}},
+	{"httptop", []string{"bogus"}},
+	// spectrogram draws only on a terminal: on replay to a pipe both print the refusal.
+	{"spectrogram", nil},
+	{"spectrogram", []string{"100"}},
+	// around lists the matches; the file sysdig then writes is not compared.
+	{"around", nil},
+	{"around", []string{aroundFile + "_a", "evt.type=open"}},
+	{"around", []string{aroundFile + "_b 10", "evt.type=read and evt.failed=false"}},
 }
+
+// aroundFile is where the around cases have sysdig save the events around the matches.
+var aroundFile = filepath.Join(os.TempDir(), "gosysdig-around-test.scap")
 
 func TestBuiltinChisels(t *testing.T) {
 	sysdig, err := exec.LookPath("sysdig")
@@ -263,6 +301,9 @@ func TestBuiltinChisels(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			if tc.name == "around" && len(tc.args) > 0 {
+				t.Cleanup(func() { os.Remove(strings.Fields(tc.args[0])[0]) })
+			}
 			empty := t.TempDir()
 			for _, tr := range traces {
 				want := runTool(sysdig, append([]string{"-r", tr, "-c", filepath.Join(stockDir, tc.name+".lua")}, tc.args...)...)
@@ -293,4 +334,51 @@ func runIn(dir, bin string, args ...string) string {
 		code = -1
 	}
 	return fmt.Sprintf("%src=%d\n", out.String(), code)
+}
+
+// TestBuiltinSpectrogramTTY replays the shared captures through spectrogram on a pseudo-terminal
+// (util-linux's script) of a few widths: the ANSI drawing (one line per refresh period of capture
+// time) must be sysdig's, but for the colour reset sysdig itself (not the chisel) writes to a
+// terminal when the capture ends.
+func TestBuiltinSpectrogramTTY(t *testing.T) {
+	sysdig, err := exec.LookPath("sysdig")
+	if err != nil {
+		unavailable(t, "sysdig is not installed: %v", err)
+	}
+	script, err := exec.LookPath("script")
+	if err != nil {
+		unavailable(t, "script (util-linux) is not installed: %v", err)
+	}
+	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	if len(traces) == 0 {
+		unavailable(t, "no shared captures in ../../shared/traces")
+	}
+	bin, _ := filepath.Abs(gosysdig(t))
+	empty := t.TempDir()
+	onTTY := func(cols int, cmd string) string {
+		c := exec.Command(script, "-qec", fmt.Sprintf("stty cols %d rows 40; %s", cols, cmd), "/dev/null")
+		c.Dir = empty
+		c.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C", "HOME="+empty)
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		return string(out)
+	}
+	for _, tr := range traces {
+		tr, _ = filepath.Abs(tr)
+		for _, cols := range []int{40, 137} {
+			for _, arg := range []string{"", " 100"} {
+				want := onTTY(cols, sysdig+" -r "+tr+" -c "+filepath.Join(stockDir, "spectrogram.lua")+arg)
+				want = strings.ReplaceAll(want, "\x1b[00m", "")
+				got := onTTY(cols, bin+" -r "+tr+" -c spectrogram"+arg)
+				if !strings.Contains(want, "|1ns") {
+					t.Fatalf("sysdig drew no spectrogram on the terminal:\n%q", clip(want))
+				}
+				if want != got {
+					t.Errorf("spectrogram%s on %s, %d columns, differs from sysdig's\n--- sysdig\n%q\n--- gosysdig\n%q", arg, filepath.Base(tr), cols, clip(want), clip(got))
+				}
+			}
+		}
+	}
 }

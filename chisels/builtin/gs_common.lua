@@ -341,4 +341,209 @@ function M.by_tid(ttable)
 	return tids
 end
 
+-- ansi returns the escape sequences sysdig's chisels colour their lines with, or empty strings
+-- when colours are off.
+function M.ansi(on)
+	local codes = {reset = 0, red = 31, green = 32, yellow = 33, blue = 34}
+	local t = {}
+	for name, code in pairs(codes) do
+		if on then
+			t[name] = "\027[" .. code .. "m"
+		else
+			t[name] = ""
+		end
+	end
+	return t
+end
+
+-- number_arg converts a chisel argument to a number; like sysdig's chisels, it reports a value
+-- that is not one and leaves.
+function M.number_arg(val, name)
+	local n = tonumber(val)
+	if n == nil then
+		print("Input " .. name .. " must be a number.")
+		os.exit()
+	end
+	return n
+end
+
+-- net_payloads installs the callbacks of spy_ip and spy_port: the data of the network I/O events
+-- on the endpoint the argument names (filter_field=value), each under a header that repeats the
+-- last direction change's ("------ Read 10B", red; writes blue, labelled write_label).
+function M.net_payloads(arg_name, filter_field, write_label)
+	local col = M.ansi(true)
+	local value
+	local fdata, fread, fres
+	local last_dir, header
+
+	function on_set_arg(name, val)
+		if name == arg_name then
+			value = val
+			return true
+		elseif name == "disable_color" then
+			if val == "disable_colors" then
+				col = M.ansi(false)
+			end
+			return true
+		end
+		return false
+	end
+
+	function on_init()
+		fdata = chisel.request_field("evt.arg.data")
+		fread = chisel.request_field("evt.is_io_read")
+		fres = chisel.request_field("evt.rawarg.res")
+		sysdig.set_snaplen(1000)
+		chisel.set_filter("evt.is_io=true and (fd.type=ipv4 or fd.type=ipv6) and " .. filter_field .. "=" .. value)
+		return true
+	end
+
+	function on_event()
+		local n = evt.field(fres)
+		if n == nil or n <= 0 then
+			return true
+		end
+		local data = evt.field(fdata)
+		if data == nil then
+			return true
+		end
+		local dir = "write"
+		if evt.field(fread) then
+			dir = "read"
+		end
+		if dir ~= last_dir then
+			if dir == "read" then
+				header = col.red .. "------ Read " .. M.bytes(n)
+			else
+				header = col.blue .. "------ " .. write_label .. " " .. M.bytes(n)
+			end
+			last_dir = dir
+		end
+		print(header)
+		print(data)
+		return true
+	end
+
+	function on_capture_end()
+		print(col.reset)
+	end
+end
+
+-- slow_io installs the callbacks of fileslower and netlower: the I/O events that pass filter and
+-- took longer than the min_ms argument to return (skipping files under /dev/ when skip_dev),
+-- one coloured line each: green, blue in a container.
+function M.slow_io(filter, skip_dev)
+	local col = M.ansi(true)
+	local min_ms
+	local f = {}
+	local show_container = false
+
+	function on_set_arg(name, val)
+		if name == "disable_color" and val == "disable_color" then
+			col = M.ansi(false)
+		elseif name == "min_ms" then
+			min_ms = M.number_arg(val, name)
+		end
+		return true
+	end
+
+	local function row(c)
+		if show_container then
+			return string.format("%-23.23s %-20.20s %-20.20s %-12.12s %-8s " .. c.latfmt .. " %s", c.time, c.cid, c.cname, c.proc, c.type, c.lat, c.name)
+		end
+		return string.format("%-23.23s %-12.12s %-8s " .. c.latfmt .. " %s", c.time, c.proc, c.type, c.lat, c.name)
+	end
+
+	function on_init()
+		for _, n in ipairs({"evt.type", "evt.dir", "evt.datetime", "fd.name", "proc.name", "evt.latency", "container.name", "container.id"}) do
+			f[n] = chisel.request_field(n)
+		end
+		show_container = sysdig.is_print_container_data()
+		chisel.set_filter(filter)
+		print(row{latfmt = "%-12s", time = "evt.datetime", cid = "container.id", cname = "container.name", proc = "proc.name",
+			type = "evt.type", lat = "LATENCY(ms)", name = "fd.name"})
+		local d = string.rep("-", 30)
+		print(row{latfmt = "%-12s", time = string.rep("-", 23), cid = d, cname = d, proc = string.rep("-", 12),
+			type = string.rep("-", 8), lat = string.rep("-", 12), name = string.rep("-", 41)})
+		return true
+	end
+
+	function on_event()
+		local lat = evt.field(f["evt.latency"]) / 1e6
+		local name = evt.field(f["fd.name"])
+		if evt.field(f["evt.dir"]) ~= "<" or not (lat > min_ms) then
+			return true
+		end
+		if skip_dev and string.sub(name, 1, 5) == "/dev/" then
+			return true
+		end
+		local color = col.green
+		local cname = evt.field(f["container.name"])
+		if cname ~= "host" then
+			color = col.blue
+		end
+		print(color .. row{latfmt = "%12d", time = evt.field(f["evt.datetime"]), cid = evt.field(f["container.id"]),
+			cname = cname, proc = evt.field(f["proc.name"]), type = evt.field(f["evt.type"]), lat = lat, name = name})
+		return true
+	end
+end
+
+-- http_parser returns the state of an HTTP request/response matcher: init() sets the chisel's
+-- filter and fields, event(on_transaction) feeds it the current event. A request is a buffer that
+-- starts with an uppercase method and a URL (prefixed by its Host header); the next buffer on the
+-- same process and fd that holds a status line answers it.
+function M.http_parser()
+	-- [%w%p] is Lua 5.2's %g (printable, not space), which Lua 5.1 patterns lack
+	local G = "[%w%p]"
+	local p = {f = {}, pending = {}}
+
+	function p.init()
+		chisel.set_filter("evt.is_io = true and evt.buflen > 0 and (fd.sockfamily = ip or fd.sockfamily = unix)")
+		for _, n in ipairs({"evt.buffer", "fd.num", "proc.pid", "evt.rawtime", "evt.datetime", "evt.io_dir", "container.name"}) do
+			p.f[n] = chisel.request_field(n)
+		end
+		sysdig.set_snaplen(1024)
+	end
+
+	function p.field(name)
+		return evt.field(p.f[name])
+	end
+
+	function p.event(on_transaction)
+		local buf = p.field("evt.buffer")
+		local key = string.format("%d\001\001%d", p.field("proc.pid"), p.field("fd.num"))
+		local ts = p.field("evt.rawtime")
+		local tr = p.pending[key]
+		if tr == nil then
+			local method, url = string.match(buf, "^(%u+) (" .. G .. "+)")
+			if method == nil or url == nil then
+				return
+			end
+			local host = string.match(buf, "Host: (" .. G .. "+)%.%.")
+			if host then
+				url = host .. url
+			end
+			local io = p.field("evt.io_dir")
+			local dir = "<NA>"
+			if io == "read" then
+				dir = "<"
+			elseif io == "write" then
+				dir = ">"
+			end
+			p.pending[key] = {request = {method = method, url = url, ts = ts}, dir = dir, container = p.field("container.name")}
+			return
+		end
+		local code = string.match(buf, "HTTP/" .. G .. "+ (%d+)")
+		if code == nil then
+			return
+		end
+		local len = string.match(buf, "Content%-Length: (%d+)%.%.") or 0
+		tr.response = {code = tonumber(code), length = tonumber(len), ts = ts}
+		on_transaction(tr)
+		p.pending[key] = nil
+	end
+
+	return p
+end
+
 return M

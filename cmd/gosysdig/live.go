@@ -91,6 +91,12 @@ func runLive(w io.Writer, o *options, args []string) error {
 	if p.flt != nil && o.write == "" {
 		match = p.flt.EventTypes()
 	}
+	if o.chisel != "" {
+		// Chisels such as topprocs_cpu read per-process CPU from procinfo events, which sysdig's
+		// driver emits periodically and the probe does not: synthesize them from /proc.
+		match = nil
+		p.wrap = func(src source) source { return &procinfoSource{src: src, in: p.in} }
+	}
 	return runLivePipeline(p, o, match, nil)
 }
 
