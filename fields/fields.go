@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosysdig/gosysdig/event"
@@ -238,13 +239,21 @@ func AppendText(dst []byte, v Value) []byte {
 
 // AppendClock prints a timestamp as sysdig's evt.time: local HH:MM:SS.nnnnnnnnn.
 func AppendClock(dst []byte, ns uint64) []byte {
-	t := time.Unix(int64(ns/1e9), 0)
-	h, m, s := t.Clock()
-	dst = append2(dst, h)
-	dst = append(dst, ':')
-	dst = append2(dst, m)
-	dst = append(dst, ':')
-	dst = append2(dst, s)
+	sec := int64(ns / 1e9)
+	c := lastClock.Load()
+	if c == nil || c.sec != sec {
+		// The local-time conversion is the costly part and events come in bursts within one
+		// second: remember the last second's text.
+		h, m, s := time.Unix(sec, 0).Clock()
+		c = &clockText{sec: sec}
+		b := append2(c.text[:0], h)
+		b = append(b, ':')
+		b = append2(b, m)
+		b = append(b, ':')
+		append2(b, s)
+		lastClock.Store(c)
+	}
+	dst = append(dst, c.text[:]...)
 	dst = append(dst, '.')
 	frac := ns % 1e9
 	var buf [9]byte
@@ -254,6 +263,13 @@ func AppendClock(dst []byte, ns uint64) []byte {
 	}
 	return append(dst, buf[:]...)
 }
+
+type clockText struct {
+	sec  int64
+	text [8]byte // HH:MM:SS
+}
+
+var lastClock atomic.Pointer[clockText]
 
 func append2(dst []byte, v int) []byte {
 	return append(dst, byte('0'+v/10), byte('0'+v%10))
