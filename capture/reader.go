@@ -158,6 +158,13 @@ func (r *Reader) body(total uint32) ([]byte, uint32, error) {
 
 // readSection reads an SHB and the header blocks after it, stopping before the first event.
 func (r *Reader) readSection() error {
+	if !r.peeked {
+		// Anything that does not start with a section header is not a capture at all: say so
+		// rather than describe its first bytes as a damaged block.
+		if h, err := r.r.Peek(4); err == nil && binary.LittleEndian.Uint32(h) != blockSHB {
+			return fmt.Errorf("not a scap capture: its first block is not a section header")
+		}
+	}
 	t, l, err := r.blockHeader()
 	if err == io.EOF {
 		return fmt.Errorf("empty capture: %w", io.ErrUnexpectedEOF)

@@ -123,7 +123,11 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("the scalar %q", n.Value)
+		v := n.Value
+		if len(v) > 60 {
+			v = v[:57] + "..." // enough to recognise it in an error message
+		}
+		return fmt.Sprintf("the scalar %q", v)
 	}
 	return "an alias"
 }
