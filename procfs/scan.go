@@ -82,6 +82,13 @@ func readNul(path string) []string {
 	return strings.Split(string(b), "\x00")
 }
 
+// ReadProcess reads one process's main thread (without its fds, which need the whole socket
+// tables) from root (normally "/proc"); ok is false when the process is gone.
+func ReadProcess(root string, pid int64) (capture.Thread, bool) {
+	pdir := filepath.Join(root, strconv.FormatInt(pid, 10))
+	return readThread(pdir, pdir, pid, pid)
+}
+
 // readThread fills one process-list entry the way libscap's /proc scan does.
 func readThread(pdir, tdir string, pid, tid int64) (capture.Thread, bool) {
 	th := capture.Thread{Tid: tid, Pid: pid, LoginUid: -1, Vtid: tid, Vpid: pid}

@@ -223,6 +223,13 @@ func (t *Thread) addFD(f *FD) *FD {
 	return &c
 }
 
+// ThreadFromCapture makes a thread from a process-list entry (a capture's or a /proc scan's).
+func ThreadFromCapture(c *capture.Thread) *Thread {
+	t := threadFromCapture(c)
+	t.ContainerID = containerIDFromCgroups(t.Cgroups)
+	return t
+}
+
 func threadFromCapture(c *capture.Thread) *Thread {
 	t := &Thread{
 		Tid: c.Tid, Pid: c.Pid, Ptid: c.Ptid, Sid: c.Sid, Vpgid: c.Vpgid, Vtid: c.Vtid, Vpid: c.Vpid,

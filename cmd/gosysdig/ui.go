@@ -17,6 +17,7 @@ import (
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/procfs"
 	"github.com/gosysdig/gosysdig/state"
 	"github.com/gosysdig/gosysdig/ui"
 )
@@ -290,44 +291,11 @@ func addMissingProcesses(in *state.Inspector) {
 	}
 }
 
-// readProcThread reads a process's main thread from /proc: the attributes the views show.
+// readProcThread reads a process's main thread from /proc, as the /proc scan at start does.
 func readProcThread(pid int64) *state.Thread {
-	dir := "/proc/" + strconv.FormatInt(pid, 10)
-	comm, err := os.ReadFile(dir + "/comm")
-	if err != nil {
+	ct, ok := procfs.ReadProcess("/proc", pid)
+	if !ok {
 		return nil
 	}
-	t := &state.Thread{Tid: pid, Pid: pid, Ptid: -1, Vtid: pid, Vpid: pid, Comm: strings.TrimSuffix(string(comm), "\n")}
-	t.Exe = t.Comm
-	if b, err := os.ReadFile(dir + "/cmdline"); err == nil && len(b) > 0 {
-		args := strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
-		t.Exe, t.Args = args[0], args[1:]
-	}
-	t.Exepath, _ = os.Readlink(dir + "/exe")
-	if b, err := os.ReadFile(dir + "/status"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			fs := strings.Fields(v)
-			num := func(i int) uint64 {
-				if i >= len(fs) {
-					return 0
-				}
-				n, _ := strconv.ParseUint(fs[i], 10, 64)
-				return n
-			}
-			switch k {
-			case "PPid":
-				t.Ptid = int64(num(0))
-			case "Uid":
-				t.Uid = uint32(num(1))
-			case "Gid":
-				t.Gid = uint32(num(1))
-			case "VmSize":
-				t.VmSizeKB = uint32(num(0))
-			case "VmRSS":
-				t.VmRssKB = uint32(num(0))
-			}
-		}
-	}
-	return t
+	return state.ThreadFromCapture(&ct)
 }
