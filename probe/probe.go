@@ -15,6 +15,8 @@
 //
 // all little-endian and packed. Next strips the u16 cpu prefix and returns
 // the event (header + lengths + values); len covers exactly those bytes.
+// A record may be longer than its event (read/write exits are reserved in
+// a few size classes, see rw_fast in bpf/probe.c): Next drops the padding.
 // Event ids and parameter layouts are the 0.29.3 ones (scap-events.tsv
 // *_0.29.3 columns); flags use the PPM numbering. Syscalls without a
 // dedicated 0.29.3 event are sent as the generic events 0/1.
@@ -41,9 +43,14 @@
 // exit), so its cost is what a traced workload pays. It reads the task and
 // its registers with plain loads (bpf_get_current_task_btf,
 // bpf_task_pt_regs) instead of copying them with bpf_probe_read_kernel,
-// drops ignored processes and unwanted types before anything else, builds
-// read/write/pread/pwrite events itself (no tail call), and submits with
-// BPF_RB_NO_WAKEUP, waking the reader only when the ring is half full. The
+// drops ignored processes and unwanted types before anything else, writes
+// read/write/pread/pwrite events straight into a ring reservation (no
+// scratch buffer, no copy, no tail call), and submits with
+// BPF_RB_NO_WAKEUP, waking the reader only when the ring is half full. On
+// these machines (retpolines, SRSO return thunks) each helper call costs
+// 15-65 ns, so the helper calls are the cost that remains: an enter event
+// makes five (task, registers, ring reserve, timestamp, submit), an exit
+// one more (the data buffer). The
 // reader (ring.go) consumes the ring's memory mapping in batches, publishing
 // its position once per batch rather than per record: each position update
 // moves a cache line between the traced CPU and the reader's. BenchmarkDD
@@ -293,7 +300,13 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 			if len(raw) < 2+26 {
 				return 0, nil, fmt.Errorf("probe: short record (%d bytes)", len(raw))
 			}
-			return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:], nil
+			// The event's len field gives its size; a record
+			// reserved in a size class has padding after it.
+			n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
+			if n < 2+26 || n > uint32(len(raw)) {
+				return 0, nil, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
+			}
+			return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n], nil
 		case err == errRingBusy && spins < 1000:
 			// A producer is between reserve and commit: a few
 			// hundred nanoseconds at most, unless it was preempted.

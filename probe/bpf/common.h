@@ -10,7 +10,10 @@
  * and then copied into the ring buffer with bpf_ringbuf_output, so the Go
  * side hands the record to the decoder (or to a capture writer) unchanged.
  * Building in scratch instead of reserving in the ring lets the size be
- * known only at the end (strings, buffers) without wasting ring space. */
+ * known only at the end (strings, buffers) without wasting ring space.
+ * read/write/pread/pwrite, the bulk of most workloads, are the exception:
+ * their layout is fixed, and the dispatcher writes them straight into a
+ * ring reservation (rw_fast in probe.c). */
 #pragma once
 
 #include "vmlinux.h"
