@@ -220,6 +220,15 @@ var builtinCases = []struct {
 	{"topprocs_errors", nil},
 	{"topconns", nil},
 	{"topports_server", nil},
+	{"topcontainers_cpu", nil},
+	{"topcontainers_file", nil},
+	{"topcontainers_net", nil},
+	{"topcontainers_error", nil},
+	// sysdig lists containers, and each one's fields with desc, in Lua hash order: sameOutput
+	// compares the rows as a set.
+	{"lscontainers", nil},
+	{"lscontainers", []string{"desc"}},
+	{"lscontainers", []string{"bogus"}},
 	{"fdcount_by", []string{"proc.name"}},
 	{"fdcount_by", []string{"fd.l4proto"}},
 	{"lsof", nil},
