@@ -148,6 +148,16 @@ func (e *Event) ParamIndex(name string) int {
 	return -1
 }
 
+// DataParam is the index of the event's I/O buffer parameter ("data"), or -1.
+func (e *Event) DataParam() int {
+	for i := 0; i < e.nparams; i++ {
+		if p := &e.Info.Params[i]; p.Type == PTBytebuf && p.Name == "data" {
+			return i
+		}
+	}
+	return -1
+}
+
 // IsEnter reports whether this is a syscall's enter event.
 func (e *Event) IsEnter() bool { return e.Type%2 == 0 }
 

@@ -3,6 +3,7 @@ package fields
 import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
+	"strconv"
 )
 
 func evtTypeName(e *event.Event) string {
@@ -176,7 +177,7 @@ func init() {
 			if n := event.ErrnoName(-res); n != "" {
 				return sstr(n)
 			}
-			return bstr(c.keep(0, appendInt(c.buf(0), res)))
+			return bstr(c.keep(0, strconv.AppendInt(c.buf(0), res, 10)))
 		}},
 		&Field{Name: "evt.rawres", Kind: KInt, Desc: "return value as a number", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			res, ok := resParam(c.Ev)
@@ -221,7 +222,7 @@ func init() {
 			return u64(uint64(res))
 		}},
 		&Field{Name: "evt.buffer", Kind: KBytes, Desc: "the event's binary buffer", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			i := bufParam(c.Ev)
+			i := c.Ev.DataParam()
 			if i < 0 {
 				return Value{}, false
 			}
@@ -229,15 +230,6 @@ func init() {
 		}},
 		&Field{Name: "evt.count", Kind: KUint, Desc: "1 for every event, for counting", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(1) }},
 	)
-}
-
-func bufParam(e *event.Event) int {
-	for i := 0; i < e.NParams(); i++ {
-		if e.Info.Params[i].Type == event.PTBytebuf && e.Info.Params[i].Name == "data" {
-			return i
-		}
-	}
-	return -1
 }
 
 // rawArg returns a parameter's raw value: numbers as numbers, strings as strings.
@@ -270,26 +262,4 @@ func rawArg(c *Ctx, a *Arg) (Value, bool) {
 	}
 	v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, nil)
 	return bstr(c.keep(0, v))
-}
-
-func appendInt(b []byte, v int64) []byte {
-	if v < 0 {
-		b = append(b, '-')
-		return appendU(b, uint64(-v))
-	}
-	return appendU(b, uint64(v))
-}
-
-func appendU(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }

@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -86,32 +87,32 @@ func appendHumanTime(b []byte, v uint64) []byte {
 		b = append(b, ':')
 		return appendPadded(b, (v/nsPerSec)%60, 2)
 	case v >= humanMinute:
-		b = appendU(b, v/humanMinute)
+		b = strconv.AppendUint(b, v/humanMinute, 10)
 		b = append(b, ':')
-		return appendU(b, (v/nsPerSec)%60)
+		return strconv.AppendUint(b, (v/nsPerSec)%60, 10)
 	case v >= nsPerSec:
-		b = appendU(b, v/nsPerSec)
+		b = strconv.AppendUint(b, v/nsPerSec, 10)
 		b = append(b, '.')
 		b = appendPadded(b, (v%nsPerSec)/humanTenMilli, 2)
 		return append(b, 's')
 	case v >= nsPerSec/100:
-		b = appendU(b, v/humanMilli)
+		b = strconv.AppendUint(b, v/humanMilli, 10)
 		return append(b, "ms"...)
 	case v >= humanMilli:
-		b = appendU(b, v/humanMilli)
+		b = strconv.AppendUint(b, v/humanMilli, 10)
 		b = append(b, '.')
 		b = appendPadded(b, (v%humanMilli)/humanTenU, 2)
 		return append(b, "ms"...)
 	case v >= 10*humanMicro:
-		b = appendU(b, v/humanMicro)
+		b = strconv.AppendUint(b, v/humanMicro, 10)
 		return append(b, "us"...)
 	case v >= humanMicro:
-		b = appendU(b, v/humanMicro)
+		b = strconv.AppendUint(b, v/humanMicro, 10)
 		b = append(b, '.')
 		b = appendPadded(b, (v%humanMicro)/10, 2)
 		return append(b, "us"...)
 	}
-	b = appendU(b, v)
+	b = strconv.AppendUint(b, v, 10)
 	return append(b, "ns"...)
 }
 

@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/gosysdig/gosysdig/state"
@@ -44,7 +45,7 @@ func isSock(f *state.FD) bool { return f.IsIP() && !f.IsServer() }
 
 // portText renders a port as sysdig does with name resolution off: its number.
 func portText(c *Ctx, p uint16) (Value, bool) {
-	return bstr(c.keep(0, appendU(c.buf(0), uint64(p))))
+	return bstr(c.keep(0, strconv.AppendUint(c.buf(0), uint64(p), 10)))
 }
 
 func withContainer(c *Ctx, v Value) (Value, bool) {
@@ -103,8 +104,8 @@ func init() {
 			if !usesFD(c) {
 				return Value{}, false
 			}
-			b := appendInt(c.buf(0), c.In.Thread.Tid)
-			b = appendInt(b, c.In.FDNum)
+			b := strconv.AppendInt(c.buf(0), c.In.Thread.Tid, 10)
+			b = strconv.AppendInt(b, c.In.FDNum, 10)
 			return bstr(c.keep(0, b))
 		}},
 		&Field{Name: "fd.containername", Kind: KString, Desc: "container id and fd name joined by a colon", Extract: func(c *Ctx, a *Arg) (Value, bool) {

@@ -360,11 +360,11 @@ func tupleName(f *FD) string {
 	var b []byte
 	b = appendAddr(b, f, f.Sip[:])
 	b = append(b, ':')
-	b = appendUint(b, uint64(f.Sport))
+	b = strconv.AppendUint(b, uint64(f.Sport), 10)
 	b = append(b, "->"...)
 	b = appendAddr(b, f, f.Dip[:])
 	b = append(b, ':')
-	b = appendUint(b, uint64(f.Dport))
+	b = strconv.AppendUint(b, uint64(f.Dport), 10)
 	return string(b)
 }
 
@@ -372,7 +372,7 @@ func serverName(f *FD) string {
 	var b []byte
 	b = appendAddr(b, f, f.Sip[:])
 	b = append(b, ':')
-	b = appendUint(b, uint64(f.Sport))
+	b = strconv.AppendUint(b, uint64(f.Sport), 10)
 	return string(b)
 }
 
@@ -384,23 +384,9 @@ func appendAddr(b []byte, f *FD, ip []byte) []byte {
 		if i > 0 {
 			b = append(b, '.')
 		}
-		b = appendUint(b, uint64(ip[i]))
+		b = strconv.AppendUint(b, uint64(ip[i]), 10)
 	}
 	return b
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	var tmp [20]byte
-	i := len(tmp)
-	for {
-		i--
-		tmp[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			break
-		}
-	}
-	return append(b, tmp[i:]...)
 }
 
 func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {

@@ -34,16 +34,6 @@ func newPcapSink(path string) (*pcapSink, error) {
 	return &pcapSink{f: f, bw: bw, w: w}, nil
 }
 
-func dataParam(ev *event.Event) int {
-	for i := 0; i < ev.NParams(); i++ {
-		p := &ev.Info.Params[i]
-		if p.Name == "data" && p.Type == event.PTBytebuf {
-			return i
-		}
-	}
-	return -1
-}
-
 func (s *pcapSink) Event(c *fields.Ctx) error {
 	ev := c.Ev
 	if ev.IsEnter() || ev.Info.Flags&(event.EFReadsFromFd|event.EFWritesToFd) == 0 {
@@ -57,7 +47,7 @@ func (s *pcapSink) Event(c *fields.Ctx) error {
 	if !ok || res <= 0 {
 		return nil
 	}
-	di := dataParam(ev)
+	di := ev.DataParam()
 	if di < 0 {
 		return nil
 	}
