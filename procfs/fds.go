@@ -59,7 +59,9 @@ func isZero(b []byte) bool {
 	return true
 }
 
-func readInet(path string, v6 bool, l4 uint8, m map[uint64]capture.FD) {
+// eachRow calls fn with the fields of every row of a /proc/net table that has at least min of
+// them, after the header line.
+func eachRow(path string, min int, fn func(fs []string)) {
 	f, err := os.Open(path)
 	if err != nil {
 		return
@@ -68,15 +70,19 @@ func readInet(path string, v6 bool, l4 uint8, m map[uint64]capture.FD) {
 	sc := bufio.NewScanner(f)
 	sc.Scan() // header
 	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 10 {
-			continue
+		if fs := strings.Fields(sc.Text()); len(fs) >= min {
+			fn(fs)
 		}
+	}
+}
+
+func readInet(path string, v6 bool, l4 uint8, m map[uint64]capture.FD) {
+	eachRow(path, 10, func(fs []string) {
 		lip, lport, ok1 := parseAddr(fs[1], v6)
 		rip, rport, ok2 := parseAddr(fs[2], v6)
 		ino, err := strconv.ParseUint(fs[9], 10, 64)
 		if !ok1 || !ok2 || err != nil || ino == 0 {
-			continue
+			return
 		}
 		size := 4
 		if v6 {
@@ -100,25 +106,14 @@ func readInet(path string, v6 bool, l4 uint8, m map[uint64]capture.FD) {
 			fd.Sip, fd.Sport, fd.Dip, fd.Dport = lip, lport, rip, rport
 		}
 		m[ino] = fd
-	}
+	})
 }
 
 func readUnix(path string, m map[uint64]capture.FD) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 7 {
-			continue
-		}
+	eachRow(path, 7, func(fs []string) {
 		ino, err := strconv.ParseUint(fs[6], 10, 64)
 		if err != nil {
-			continue
+			return
 		}
 		src, _ := strconv.ParseUint(strings.TrimSuffix(fs[0], ":"), 16, 64)
 		fd := capture.FD{Type: capture.FDUnixSock, Ino: ino, Source: src}
@@ -126,28 +121,16 @@ func readUnix(path string, m map[uint64]capture.FD) {
 			fd.Name = fs[7]
 		}
 		m[ino] = fd
-	}
+	})
 }
 
 func readNetlink(path string, m map[uint64]capture.FD) {
-	f, err := os.Open(path)
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	for sc.Scan() {
-		fs := strings.Fields(sc.Text())
-		if len(fs) < 10 {
-			continue
-		}
+	eachRow(path, 10, func(fs []string) {
 		if ino, err := strconv.ParseUint(fs[len(fs)-1], 10, 64); err == nil {
 			m[ino] = capture.FD{Type: capture.FDNetlink, Ino: ino}
 		}
-	}
+	})
 }
-
 // readFDs lists a process's fds with their names, types and open flags.
 func readFDs(pdir string, socks map[uint64]capture.FD) []capture.FD {
 	ents, err := os.ReadDir(filepath.Join(pdir, "fd"))
