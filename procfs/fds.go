@@ -131,6 +131,7 @@ func readNetlink(path string, m map[uint64]capture.FD) {
 		}
 	})
 }
+
 // readFDs lists a process's fds with their names, types and open flags.
 func readFDs(pdir string, socks map[uint64]capture.FD) []capture.FD {
 	ents, err := os.ReadDir(filepath.Join(pdir, "fd"))
