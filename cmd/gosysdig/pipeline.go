@@ -47,33 +47,23 @@ type pipeline struct {
 	wrap func(source) source
 }
 
+// bufFormat picks how buffers render from -x, -X, -A and -b, in the JSON variant with -j.
 func bufFormat(o *options) event.BufFormat {
-	f := event.BufNormal
+	plain, inJSON := event.BufNormal, event.BufJSON
 	switch {
 	case o.hexASCII:
-		f = event.BufHexASCII
+		plain, inJSON = event.BufHexASCII, event.BufJSONHexASCII
 	case o.hex:
-		f = event.BufHex
+		plain, inJSON = event.BufHex, event.BufJSONHex
 	case o.ascii:
-		f = event.BufASCII
+		plain, inJSON = event.BufASCII, event.BufJSONASCII
 	case o.base64:
-		f = event.BufBase64
+		plain, inJSON = event.BufBase64, event.BufJSONBase64
 	}
 	if o.json {
-		switch f {
-		case event.BufNormal:
-			f = event.BufJSON
-		case event.BufHexASCII:
-			f = event.BufJSONHexASCII
-		case event.BufHex:
-			f = event.BufJSONHex
-		case event.BufASCII:
-			f = event.BufJSONASCII
-		case event.BufBase64:
-			f = event.BufJSONBase64
-		}
+		return inJSON
 	}
-	return f
+	return plain
 }
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
