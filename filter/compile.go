@@ -326,23 +326,14 @@ func cmpOne(v fields.Value, op string, o *operand) bool {
 		if !o.isNum {
 			return textCmp(v, op, o)
 		}
-		return numCmp(v.Int, o.n, op)
+		r, _ := orderCmp(v.Int, o.n, op)
+		return r
 	case fields.KUint, fields.KAbsTime:
 		if !o.isNum {
 			return textCmp(v, op, o)
 		}
-		a, b := uint64(v.Int), uint64(o.n)
-		switch op {
-		case "=":
-			return a == b
-		case "<":
-			return a < b
-		case "<=":
-			return a <= b
-		case ">":
-			return a > b
-		case ">=":
-			return a >= b
+		if r, ok := orderCmp(uint64(v.Int), uint64(o.n), op); ok {
+			return r
 		}
 		return textCmp(v, op, o)
 	case fields.KIP:
@@ -360,20 +351,21 @@ func cmpOne(v fields.Value, op string, o *operand) bool {
 	return textCmp(v, op, o)
 }
 
-func numCmp(a, b int64, op string) bool {
+// orderCmp applies "=" or an order operator; ok is false for any other operator.
+func orderCmp[T int64 | uint64](a, b T, op string) (result, ok bool) {
 	switch op {
 	case "=":
-		return a == b
+		return a == b, true
 	case "<":
-		return a < b
+		return a < b, true
 	case "<=":
-		return a <= b
+		return a <= b, true
 	case ">":
-		return a > b
+		return a > b, true
 	case ">=":
-		return a >= b
+		return a >= b, true
 	}
-	return false
+	return false, false
 }
 
 func textCmp(v fields.Value, op string, o *operand) bool {
