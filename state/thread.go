@@ -75,68 +75,42 @@ func (f *FD) L4() uint8 {
 	return f.L4Proto
 }
 
+// fdTypes gives each capture fd type sysdig's one-letter type and fd.type name.
+var fdTypes = [...]struct {
+	char byte
+	name string
+}{
+	capture.FDUnknown:     {'?', "unknown"},
+	capture.FDFile:        {'f', "file"},
+	capture.FDDirectory:   {'d', "directory"},
+	capture.FDIPv4Sock:    {'4', "ipv4"},
+	capture.FDIPv6Sock:    {'6', "ipv6"},
+	capture.FDIPv4Server:  {'4', "ipv4"},
+	capture.FDIPv6Server:  {'6', "ipv6"},
+	capture.FDFifo:        {'p', "pipe"},
+	capture.FDUnixSock:    {'u', "unix"},
+	capture.FDEvent:       {'e', "event"},
+	capture.FDUnsupported: {'o', "unsupported"},
+	capture.FDSignalfd:    {'s', "signalfd"},
+	capture.FDEventpoll:   {'l', "eventpoll"},
+	capture.FDInotify:     {'i', "inotify"},
+	capture.FDTimerfd:     {'t', "timerfd"},
+	capture.FDNetlink:     {'n', "netlink"},
+	capture.FDFileV2:      {'f', "file"},
+}
+
 // TypeChar is sysdig's one-letter fd type.
 func (f *FD) TypeChar() byte {
-	switch f.Type {
-	case capture.FDFile, capture.FDFileV2:
-		return 'f'
-	case capture.FDDirectory:
-		return 'd'
-	case capture.FDIPv4Sock, capture.FDIPv4Server:
-		return '4'
-	case capture.FDIPv6Sock, capture.FDIPv6Server:
-		return '6'
-	case capture.FDUnixSock:
-		return 'u'
-	case capture.FDFifo:
-		return 'p'
-	case capture.FDEvent:
-		return 'e'
-	case capture.FDSignalfd:
-		return 's'
-	case capture.FDEventpoll:
-		return 'l'
-	case capture.FDInotify:
-		return 'i'
-	case capture.FDTimerfd:
-		return 't'
-	case capture.FDNetlink:
-		return 'n'
-	case capture.FDUnsupported:
-		return 'o'
+	if int(f.Type) < len(fdTypes) {
+		return fdTypes[f.Type].char
 	}
 	return '?'
 }
 
 // TypeName is sysdig's fd.type string.
 func (f *FD) TypeName() string {
-	switch f.Type {
-	case capture.FDFile, capture.FDFileV2:
-		return "file"
-	case capture.FDDirectory:
-		return "directory"
-	case capture.FDIPv4Sock, capture.FDIPv4Server:
-		return "ipv4"
-	case capture.FDIPv6Sock, capture.FDIPv6Server:
-		return "ipv6"
-	case capture.FDUnixSock:
-		return "unix"
-	case capture.FDFifo:
-		return "pipe"
-	case capture.FDEvent:
-		return "event"
-	case capture.FDSignalfd:
-		return "signalfd"
-	case capture.FDEventpoll:
-		return "eventpoll"
-	case capture.FDInotify:
-		return "inotify"
-	case capture.FDTimerfd:
-		return "timerfd"
-	case capture.FDNetlink:
-		return "netlink"
-	case capture.FDUnsupported:
-		return "unsupported"
+	if int(f.Type) < len(fdTypes) {
+		return fdTypes[f.Type].name
 	}
 	return "unknown"
 }
