@@ -59,7 +59,7 @@ func TestMapLayouts(t *testing.T) {
 func TestSettingWidths(t *testing.T) {
 	spec := loadSpec(t)
 	// Go passes uint32, uint32, uint64 (see configure).
-	for name, size := range map[string]uint32{"snaplen": 4, "ignore_tgid": 4, "boot_offset_ns": 8} {
+	for name, size := range map[string]uint32{"snaplen": 4, "ignore_tgid": 4, "clock_offset_ns": 8} {
 		v, ok := spec.Variables[name]
 		if !ok {
 			t.Errorf("setting %s missing", name)

@@ -2,7 +2,7 @@
 // produces.
 //
 // The probe (bpf/probe.c) attaches to the raw_syscalls sys_enter/sys_exit
-// and sched_process_fork/exec/exit raw tracepoints and writes each system call
+// and sched_process_fork/exec/exit and sched_switch raw tracepoints and writes each system call
 // as a sysdig 0.29.3 scap event into a BPF ring buffer.
 //
 // # Record layout
@@ -15,19 +15,21 @@
 //
 // all little-endian and packed. Next strips the u16 cpu prefix and returns
 // the event (header + lengths + values); len covers exactly those bytes.
-// A record may be longer than its event (read/write exits are reserved in
-// a few size classes, see rw_fast in bpf/probe.c): Next drops the padding.
+// A record may hold two events back to back (a read/write enter and its
+// exit, see Cost per event): Next returns them one by one.
 // Event ids and parameter layouts are the 0.29.3 ones (scap-events.tsv
 // *_0.29.3 columns); flags use the PPM numbering. Syscalls without a
 // dedicated 0.29.3 event are sent as the generic events 0/1.
 //
 // # Timestamps
 //
-// ts is bpf_ktime_get_boot_ns() plus an offset (wall clock minus
-// CLOCK_BOOTTIME) measured once by Load, i.e. nanoseconds since the Unix
-// epoch. CLOCK_BOOTTIME keeps counting across suspend, so the offset stays
-// valid; wall-clock steps made after Load (NTP, settimeofday) are not
-// followed.
+// ts is bpf_ktime_get_ns() (CLOCK_MONOTONIC) plus an offset (wall clock
+// minus CLOCK_MONOTONIC) measured once by Load, i.e. nanoseconds since the
+// Unix epoch. bpf_ktime_get_boot_ns would keep counting across suspend,
+// but it costs one more nested call per event; instead Next adds the time
+// the machine spent suspended since Load (CLOCK_BOOTTIME minus
+// CLOCK_MONOTONIC, re-read when the ring is empty and every 65536 events).
+// Wall-clock steps made after Load (NTP, settimeofday) are not followed.
 //
 // # Filtering in the kernel
 //
@@ -40,21 +42,26 @@
 // # Cost per event
 //
 // Every system call of the machine runs the dispatcher twice (enter and
-// exit), so its cost is what a traced workload pays. It reads the task and
-// its registers with plain loads (bpf_get_current_task_btf,
-// bpf_task_pt_regs) instead of copying them with bpf_probe_read_kernel,
-// drops ignored processes and unwanted types before anything else, writes
-// read/write/pread/pwrite events straight into a ring reservation (no
-// scratch buffer, no copy, no tail call), and submits with
-// BPF_RB_NO_WAKEUP, waking the reader only when the ring is half full. On
-// these machines (retpolines, SRSO return thunks) each helper call costs
-// 15-65 ns, so the helper calls are the cost that remains: an enter event
-// makes five (task, registers, ring reserve, timestamp, submit), an exit
-// one more (the data buffer). The
-// reader (ring.go) consumes the ring's memory mapping in batches, publishing
-// its position once per batch rather than per record: each position update
-// moves a cache line between the traced CPU and the reader's. BenchmarkDD
-// and BenchmarkProbeCost (BPF run-time statistics per program) measure it.
+// exit), so its cost is what a traced workload pays. On these machines
+// (retpolines, SRSO return thunks) each helper call, and each call nested
+// in it, costs 15-65 ns, so the probe is built around making few of them.
+// It reads the task and its registers with plain loads
+// (bpf_get_current_task_btf, bpf_task_pt_regs) instead of copying them
+// with bpf_probe_read_kernel, drops ignored processes and unwanted types
+// before anything else, and takes timestamps with bpf_ktime_get_ns (one
+// nested call fewer than bpf_ktime_get_boot_ns). read/write/pread/pwrite,
+// the bulk of most workloads, skip the scratch buffer and the tail calls:
+// the enter event is held per CPU until its exit, and both go into the ring
+// as one record (Next returns them one by one); the exit then needs
+// neither the task nor its registers. sched_switch sends a held enter
+// alone when its task leaves the CPU, so an enter is never held longer
+// than its task runs (a blocked read shows its enter at once). Records are
+// submitted with BPF_RB_NO_WAKEUP, waking the reader only when the ring is
+// half full. The reader (ring.go) consumes the ring's memory mapping in
+// batches, publishing its position once per batch rather than per record:
+// each position update moves a cache line between the traced CPU and the
+// reader's. BenchmarkDD and BenchmarkProbeCost (BPF run-time statistics
+// per program) measure it.
 //
 // # Requirements
 //
@@ -80,6 +87,7 @@
 package probe
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +141,15 @@ type Probe struct {
 	links  []link.Link
 	reader *ringReader
 	closed chan struct{}
+	// pending is the rest of the last record read: a read/write enter
+	// and its exit share one record (held_enter in bpf/probe.c).
+	pending []byte
+	// suspended0 is suspendedNs at Load; tsFix the suspended time since
+	// then, added to every timestamp (see Timestamps above); untilCheck
+	// counts events down to the next look at the clocks.
+	suspended0 int64
+	tsFix      int64
+	untilCheck uint16
 }
 
 // Load loads the probe into the kernel and attaches it. It needs root, or
@@ -147,7 +164,7 @@ func Load(opts Options) (*Probe, error) {
 		return nil, err
 	}
 
-	p := &Probe{closed: make(chan struct{})}
+	p := &Probe{closed: make(chan struct{}), suspended0: suspendedNs()}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		return nil, loadError(err)
 	}
@@ -175,14 +192,14 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if snap > MaxSnaplen {
 		snap = MaxSnaplen
 	}
-	offset, err := bootOffset()
+	offset, err := monoOffset()
 	if err != nil {
 		return err
 	}
 	vars := map[string]any{
-		"snaplen":        snap,
-		"ignore_tgid":    opts.IgnoreTgid,
-		"boot_offset_ns": uint64(offset),
+		"snaplen":         snap,
+		"ignore_tgid":     opts.IgnoreTgid,
+		"clock_offset_ns": uint64(offset),
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
@@ -200,6 +217,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("probe: counting CPUs: %w", err)
 	}
 	spec.Maps["scratch_map"].MaxEntries = uint32(ncpu)
+	spec.Maps["held_map"].MaxEntries = uint32(ncpu)
 	return nil
 }
 
@@ -216,16 +234,27 @@ func ringSize(n int) uint32 {
 	return uint32(size)
 }
 
-// bootOffset returns wall clock minus CLOCK_BOOTTIME, in ns, sampled
+// monoOffset returns wall clock minus CLOCK_MONOTONIC, in ns, sampled
 // between two wall-clock readings to halve the error.
-func bootOffset() (int64, error) {
+func monoOffset() (int64, error) {
 	var ts unix.Timespec
 	t0 := time.Now().UnixNano()
-	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
-		return 0, fmt.Errorf("probe: reading CLOCK_BOOTTIME: %w", err)
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0, fmt.Errorf("probe: reading CLOCK_MONOTONIC: %w", err)
 	}
 	t1 := time.Now().UnixNano()
 	return t0 + (t1-t0)/2 - ts.Nano(), nil
+}
+
+// suspendedNs returns CLOCK_BOOTTIME minus CLOCK_MONOTONIC: the time the
+// machine has spent suspended since boot (0 when a clock cannot be read,
+// which does not happen on Linux).
+func suspendedNs() int64 {
+	var boot, mono unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &mono) != nil || unix.ClockGettime(unix.CLOCK_BOOTTIME, &boot) != nil {
+		return 0
+	}
+	return boot.Nano() - mono.Nano()
 }
 
 // loadError explains the two load failures users hit: missing privileges
@@ -272,6 +301,7 @@ func (p *Probe) attach() error {
 		{"sched_process_fork", p.objs.SchedProcessFork},
 		{"sched_process_exit", p.objs.SchedProcessExit},
 		{"sched_process_exec", p.objs.SchedProcessExec},
+		{"sched_switch", p.objs.SchedSwitch}, // before sys_enter: see held_enter in bpf/probe.c
 		{"sys_enter", p.objs.SysEnter},
 		{"sys_exit", p.objs.SysExit},
 	}
@@ -292,21 +322,15 @@ func (p *Probe) attach() error {
 // (header, lengths and values). ev is valid until the next call. After
 // Close, Next returns an error wrapping os.ErrClosed and io.EOF.
 func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
+	if len(p.pending) > 0 {
+		return p.split(p.pending)
+	}
 	spins := 0
 	for {
 		raw, err := p.reader.next()
 		switch {
 		case err == nil:
-			if len(raw) < 2+26 {
-				return 0, nil, fmt.Errorf("probe: short record (%d bytes)", len(raw))
-			}
-			// The event's len field gives its size; a record
-			// reserved in a size class has padding after it.
-			n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
-			if n < 2+26 || n > uint32(len(raw)) {
-				return 0, nil, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
-			}
-			return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n], nil
+			return p.split(raw)
 		case err == errRingBusy && spins < 1000:
 			// A producer is between reserve and commit: a few
 			// hundred nanoseconds at most, unless it was preempted.
@@ -315,6 +339,7 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 			continue
 		case err == errRingEmpty || err == errRingBusy:
 			spins = 0
+			p.checkSuspend()
 			select {
 			case <-p.closed:
 				return 0, nil, errClosed
@@ -329,6 +354,39 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 			return 0, nil, errClosed
 		}
 		return 0, nil, fmt.Errorf("probe: reading ring buffer: %w", err)
+	}
+}
+
+// split returns the first event of a record (u16 cpu + event, possibly
+// followed by more of them) and keeps the rest for the next call.
+func (p *Probe) split(raw []byte) (uint16, []byte, error) {
+	p.pending = nil
+	if len(raw) < 2+26 {
+		return 0, nil, fmt.Errorf("probe: short record (%d bytes)", len(raw))
+	}
+	n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
+	if n < 2+26 || n > uint32(len(raw)) {
+		return 0, nil, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
+	}
+	if uint32(len(raw)) > n {
+		p.pending = raw[n:]
+	}
+	if p.untilCheck--; p.untilCheck == 0 {
+		p.checkSuspend()
+	}
+	if p.tsFix != 0 {
+		binary.LittleEndian.PutUint64(raw[2:], binary.LittleEndian.Uint64(raw[2:])+uint64(p.tsFix))
+	}
+	return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n], nil
+}
+
+// checkSuspend updates tsFix when the machine has been suspended since
+// Load. The two clocks are read one after the other, so their difference
+// jitters by some nanoseconds: only a change of more than a millisecond
+// (a suspend lasts seconds) is taken.
+func (p *Probe) checkSuspend() {
+	if d := suspendedNs() - p.suspended0; d > int64(time.Millisecond) {
+		p.tsFix = d
 	}
 }
 

@@ -13,6 +13,16 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type probeHeldEnter struct {
+	_     structs.HostLayout
+	Rec   [64]uint8
+	Tid   uint64
+	Ubuf  uint64
+	Count uint64
+	Size  uint32
+	Evt   uint32
+}
+
 type probeScratch struct {
 	_       structs.HostLayout
 	Args    [6]uint64
@@ -37,6 +47,7 @@ const (
 	probeMapExcluded          = "excluded"
 	probeMapExecFlags         = "exec_flags"
 	probeMapFillers           = "fillers"
+	probeMapHeldMap           = "held_map"
 	probeMapScratchMap        = "scratch_map"
 	probeProgFillFd           = "fill_fd"
 	probeProgFillMisc         = "fill_misc"
@@ -52,9 +63,10 @@ const (
 	probeProgSchedProcessExec = "sched_process_exec"
 	probeProgSchedProcessExit = "sched_process_exit"
 	probeProgSchedProcessFork = "sched_process_fork"
+	probeProgSchedSwitch      = "sched_switch"
 	probeProgSysEnter         = "sys_enter"
 	probeProgSysExit          = "sys_exit"
-	probeVarBootOffsetNs      = "boot_offset_ns"
+	probeVarClockOffsetNs     = "clock_offset_ns"
 	probeVarExcludedCount     = "excluded_count"
 	probeVarIgnoreTgid        = "ignore_tgid"
 	probeVarSnaplen           = "snaplen"
@@ -116,6 +128,7 @@ type probeProgramSpecs struct {
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
+	SchedSwitch      *ebpf.ProgramSpec `ebpf:"sched_switch"`
 	SysEnter         *ebpf.ProgramSpec `ebpf:"sys_enter"`
 	SysExit          *ebpf.ProgramSpec `ebpf:"sys_exit"`
 }
@@ -130,6 +143,7 @@ type probeMapSpecs struct {
 	Excluded   *ebpf.MapSpec `ebpf:"excluded"`
 	ExecFlags  *ebpf.MapSpec `ebpf:"exec_flags"`
 	Fillers    *ebpf.MapSpec `ebpf:"fillers"`
+	HeldMap    *ebpf.MapSpec `ebpf:"held_map"`
 	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
 }
 
@@ -137,7 +151,7 @@ type probeMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeVariableSpecs struct {
-	BootOffsetNs  *ebpf.VariableSpec `ebpf:"boot_offset_ns"`
+	ClockOffsetNs *ebpf.VariableSpec `ebpf:"clock_offset_ns"`
 	ExcludedCount *ebpf.VariableSpec `ebpf:"excluded_count"`
 	IgnoreTgid    *ebpf.VariableSpec `ebpf:"ignore_tgid"`
 	Snaplen       *ebpf.VariableSpec `ebpf:"snaplen"`
@@ -169,6 +183,7 @@ type probeMaps struct {
 	Excluded   *ebpf.Map `ebpf:"excluded"`
 	ExecFlags  *ebpf.Map `ebpf:"exec_flags"`
 	Fillers    *ebpf.Map `ebpf:"fillers"`
+	HeldMap    *ebpf.Map `ebpf:"held_map"`
 	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
 }
 
@@ -180,6 +195,7 @@ func (m *probeMaps) Close() error {
 		m.Excluded,
 		m.ExecFlags,
 		m.Fillers,
+		m.HeldMap,
 		m.ScratchMap,
 	)
 }
@@ -188,7 +204,7 @@ func (m *probeMaps) Close() error {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeVariables struct {
-	BootOffsetNs  *ebpf.Variable `ebpf:"boot_offset_ns"`
+	ClockOffsetNs *ebpf.Variable `ebpf:"clock_offset_ns"`
 	ExcludedCount *ebpf.Variable `ebpf:"excluded_count"`
 	IgnoreTgid    *ebpf.Variable `ebpf:"ignore_tgid"`
 	Snaplen       *ebpf.Variable `ebpf:"snaplen"`
@@ -212,6 +228,7 @@ type probePrograms struct {
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
+	SchedSwitch      *ebpf.Program `ebpf:"sched_switch"`
 	SysEnter         *ebpf.Program `ebpf:"sys_enter"`
 	SysExit          *ebpf.Program `ebpf:"sys_exit"`
 }
@@ -232,6 +249,7 @@ func (p *probePrograms) Close() error {
 		p.SchedProcessExec,
 		p.SchedProcessExit,
 		p.SchedProcessFork,
+		p.SchedSwitch,
 		p.SysEnter,
 		p.SysExit,
 	)

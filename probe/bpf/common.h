@@ -12,8 +12,8 @@
  * Building in scratch instead of reserving in the ring lets the size be
  * known only at the end (strings, buffers) without wasting ring space.
  * read/write/pread/pwrite, the bulk of most workloads, are the exception:
- * their layout is fixed, and the dispatcher writes them straight into a
- * ring reservation (rw_fast in probe.c). */
+ * their layout is fixed, and the dispatcher builds them on the stack and
+ * sends an enter and its exit as one record (held_enter in probe.c). */
 #pragma once
 
 #include "vmlinux.h"
@@ -69,7 +69,7 @@ struct ev_info {
  * cost nothing at run time. */
 volatile const u32 ignore_tgid = 0;      /* gosysdig itself; 0 = none */
 volatile const u32 snaplen = 80;         /* I/O data bytes kept (sysdig -s) */
-volatile const u64 boot_offset_ns = 0;   /* wall clock - CLOCK_BOOTTIME */
+volatile const u64 clock_offset_ns = 0;  /* wall clock - CLOCK_MONOTONIC */
 
 /* The per-CPU scratch event. ARRAY indexed by CPU, not PERCPU_ARRAY: a
  * per-CPU value is limited to 32 KiB. max_entries is set from Go to the
@@ -175,7 +175,7 @@ static __always_inline void ev_begin_tid(struct scratch *s, u32 evt, u64 pid_tgi
 	s->cur = 0;
 	s->pos = OFF_LENS + 2 * nparams;
 	*(u16 *)&s->buf[OFF_CPU] = bpf_get_smp_processor_id();
-	*(u64 *)&s->buf[OFF_TS] = bpf_ktime_get_boot_ns() + boot_offset_ns;
+	*(u64 *)&s->buf[OFF_TS] = bpf_ktime_get_ns() + clock_offset_ns;
 	*(u64 *)&s->buf[OFF_TID] = (u32)pid_tgid;
 	*(u16 *)&s->buf[OFF_TYPE] = evt;
 	*(u32 *)&s->buf[OFF_NPARAMS] = nparams;

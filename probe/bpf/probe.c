@@ -97,134 +97,216 @@ struct {
 #include "proc.h"
 #include "misc.h"
 
-/* Stores into a ring-buffer record at a constant byte offset. After the
- * u16 cpu prefix the record's fields are not naturally aligned, and clang
- * splits a plain store it cannot prove aligned into single bytes; x86-64
- * and the verifier (no strict alignment there) take unaligned stores. */
-#define REC_ST(sz, rec, off, v) \
-	asm volatile("*(" #sz " *)(%0 + " #off ") = %1" ::"r"(rec), "r"((u64)(v)) : "memory")
+/* Header of a read/write fast-path record built on the BPF stack (cpu +
+ * scap v2 header), for a record of `size` bytes (cpu prefix included) with
+ * nparams parameters. The record starts 6 bytes into an 8-aligned buffer
+ * (RW_REC) so that the u64 header fields are aligned: the verifier rejects
+ * misaligned stack stores, and __builtin_memcpy at a constant offset lets
+ * clang use the widest store the alignment allows. */
+#define RW_REC 6
+#define STK_ST(buf, off, v)                                          \
+	do {                                                         \
+		__typeof__(v) _v = (v);                              \
+		__builtin_memcpy(&(buf)[RW_REC + (off)], &_v, sizeof(_v)); \
+	} while (0)
 
-/* Header of a ring record (cpu + scap v2 header), for a record of `size`
- * bytes (cpu prefix included) with nparams parameters. */
-static __always_inline void rec_header(void *rec, u32 evt, u32 nparams, u32 size, u64 tid)
+static __always_inline void rw_header(u8 *buf, u32 evt, u32 nparams, u32 size, u64 tid)
 {
-	REC_ST(u16, rec, 0, bpf_get_smp_processor_id());
-	REC_ST(u64, rec, 2, bpf_ktime_get_boot_ns() + boot_offset_ns);
-	REC_ST(u64, rec, 10, tid);
-	REC_ST(u32, rec, 18, size - 2);
-	REC_ST(u16, rec, 22, evt);
-	REC_ST(u32, rec, 24, nparams);
+	STK_ST(buf, 0, (u16)bpf_get_smp_processor_id());
+	STK_ST(buf, 2, bpf_ktime_get_ns() + clock_offset_ns);
+	STK_ST(buf, 10, tid);
+	STK_ST(buf, 18, (u32)(size - 2));
+	STK_ST(buf, 22, (u16)evt);
+	STK_ST(buf, 24, (u32)nparams);
 }
 
 /* Submit flags, as in ev_submit: a wakeup only when the ring is half
- * full, checked every 64th event of a CPU (cnt: its sent events). */
+ * full, checked about every 32nd record of a CPU (cnt: its sent events,
+ * which grow by 1 or 2 per record). */
 static __always_inline u64 rec_wake_flags(u64 *cnt)
 {
-	if (cnt && (*cnt & 63) == 0 &&
+	if (cnt && (*cnt & 62) == 0 &&
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
 
-/* Counts a sent event (ok) or a failed reservation. */
-static __always_inline void rec_count(u64 *cnt, int ok)
+/* Copies size bytes (one event, or an enter and its exit back to back)
+ * into the ring as one record and counts its nevents events as sent or
+ * dropped. */
+static __always_inline void rw_output(void *data, u32 size, u32 nevents)
 {
-	u32 key = CNT_DROPS;
-	if (!ok)
+	u32 key = CNT_EVENTS;
+	u64 *cnt = bpf_map_lookup_elem(&counters, &key);
+
+	if (bpf_ringbuf_output(&events, data, size, rec_wake_flags(cnt)) < 0) {
+		key = CNT_DROPS;
 		cnt = bpf_map_lookup_elem(&counters, &key);
+	}
 	if (cnt)
-		*cnt += 1;
+		*cnt += nevents;
 }
 
 /* read/write/pread/pwrite exits keep data of up to RW_FAST_DATA bytes in
  * the fast path; longer data (a snaplen above it) goes through the
- * scratch. The record is reserved in one of a few size classes and the
- * event's len field gives its real size: Next drops the padding. */
+ * scratch. */
 #define RW_FAST_DATA 128
 #define RW_X_FIXED 40 /* cpu 2 + header 26 + lens 4 + res 8 */
+#define RW_E_MAX 54   /* pread/pwrite enter: cpu 2 + header 26 + lens 6 + 20 */
 
-/* A read/write-like exit with n (0..cap) data bytes at ubuf. */
-#define RW_EXIT_CLASS(cap)                                                          \
-	if (n <= cap) {                                                             \
-		rec = bpf_ringbuf_reserve(&events, RW_X_FIXED + cap, 0);            \
-		if (!rec)                                                           \
-			break;                                                      \
-		if (n > 0 && bpf_probe_read_user(rec + RW_X_FIXED, n, (void *)ubuf) < 0) \
-			n = 0;                                                      \
-		break;                                                              \
-	}
+/* The enter event of a read/write/pread/pwrite, held back per CPU until
+ * its exit so that both go into the ring as one record: one ring
+ * reservation instead of two, and the exit needs neither the task nor
+ * its registers (the enter kept tid and arguments). The hold never
+ * outlives the task's time on the CPU: sched_switch sends a held enter
+ * alone when its task is switched out (a read that blocks shows its enter
+ * at once), so at an exit a held enter is always the current task's.
+ * Events of other CPUs may reach the ring ahead of a held enter by the
+ * duration of the call, as they do ahead of any event whose filler runs
+ * long. */
+struct held_enter {
+	u8 rec[RW_REC + RW_E_MAX + 4] __attribute__((aligned(8)));
+	u64 tid;
+	u64 ubuf;  /* data buffer argument */
+	u64 count; /* size argument */
+	u32 size;  /* bytes of the record in rec (after RW_REC); 0: none */
+	u32 evt;   /* enter event id */
+};
 
-/* The most frequent system calls (read, write, pread, pwrite), written
- * straight into a ring reservation of their exact (enter) or size-class
- * (exit) size: no scratch buffer, no per-parameter bookkeeping, no copy
- * from scratch to ring. Returns 1 when done, 0 when the event needs the
- * generic path (data longer than RW_FAST_DATA). */
-static __always_inline int rw_fast(struct pt_regs *regs, u32 evt, int enter, u64 tid, s64 ret)
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1); /* set from Go to the number of possible CPUs */
+	__type(key, u32);
+	__type(value, struct held_enter);
+} held_map SEC(".maps");
+
+static __always_inline struct held_enter *held_slot(void)
 {
-	u32 key = CNT_EVENTS;
-	u64 *cnt = bpf_map_lookup_elem(&counters, &key);
-	u64 flags = rec_wake_flags(cnt);
-	u8 *rec;
+	u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&held_map, &cpu);
+}
 
-	if (enter) {
-		u64 fd = (s64)(s32)regs->di;
-		u64 size = (u32)regs->dx;
-		if (evt == 112 || evt == 114) {
-			/* pread/pwrite E: fd, size, pos */
-			u64 pos = regs->r10;
-			rec = bpf_ringbuf_reserve(&events, 54, 0);
-			if (!rec)
-				goto drop;
-			rec_header(rec, evt, 3, 54, tid);
-			REC_ST(u64, rec, 28, 8 | 4 << 16 | (u64)8 << 32);
-			REC_ST(u64, rec, 34, fd);
-			REC_ST(u32, rec, 42, size);
-			REC_ST(u64, rec, 46, pos);
-		} else {
-			/* read/write E: fd, size */
-			rec = bpf_ringbuf_reserve(&events, 44, 0);
-			if (!rec)
-				goto drop;
-			rec_header(rec, evt, 2, 44, tid);
-			REC_ST(u32, rec, 28, 8 | 4 << 16);
-			REC_ST(u64, rec, 32, fd);
-			REC_ST(u32, rec, 40, size);
-		}
+/* Sends a held enter on its own. */
+static __always_inline void held_flush(struct held_enter *h)
+{
+	u32 size = h->size;
+
+	h->size = 0;
+	if (size > RW_E_MAX)
+		size = RW_E_MAX;
+	rw_output(&h->rec[RW_REC], size, 1);
+}
+
+/* Writes the enter event of a read/write/pread/pwrite into the CPU's hold. */
+static __always_inline void held_store(struct held_enter *h, struct pt_regs *regs, u32 evt, u64 tid)
+{
+	u64 fd = (s64)(s32)regs->di;
+	u32 count = (u32)regs->dx;
+	u8 *buf = h->rec;
+
+	if (h->size)
+		held_flush(h); /* not expected: the previous exit consumes it */
+	if (evt == 112 || evt == 114) {
+		/* pread/pwrite E: fd, size, pos */
+		rw_header(buf, evt, 3, 54, tid);
+		STK_ST(buf, 28, (u16)8);
+		STK_ST(buf, 30, (u16)4);
+		STK_ST(buf, 32, (u16)8);
+		STK_ST(buf, 34, fd);
+		STK_ST(buf, 42, count);
+		STK_ST(buf, 46, (u64)regs->r10);
+		h->size = 54;
 	} else {
-		/* X: res, data. A failed write still shows what it tried to
-		 * write (like the sysdig probe); a failed read shows nothing. */
-		u64 ubuf = regs->si;
-		s64 n = ret;
-		u32 cap = snaplen;
-
-		if (cap > MAX_SNAPLEN)
-			cap = MAX_SNAPLEN;
-		if ((evt == 9 || evt == 115) && n <= 0)
-			n = regs->dx;
-		if (n <= 0 || !ubuf)
-			n = 0;
-		if (n > cap)
-			n = cap;
-		if (n > RW_FAST_DATA)
-			return 0;
-		rec = NULL;
-		do {
-			RW_EXIT_CLASS(8)
-			RW_EXIT_CLASS(32)
-			RW_EXIT_CLASS(RW_FAST_DATA)
-		} while (0);
-		if (!rec)
-			goto drop;
-		rec_header(rec, evt, 2, RW_X_FIXED + n, tid);
-		REC_ST(u16, rec, 28, 8);
-		REC_ST(u16, rec, 30, n);
-		REC_ST(u64, rec, 32, ret);
+		/* read/write E: fd, size */
+		rw_header(buf, evt, 2, 44, tid);
+		STK_ST(buf, 28, (u16)8);
+		STK_ST(buf, 30, (u16)4);
+		STK_ST(buf, 32, fd);
+		STK_ST(buf, 40, count);
+		h->size = 44;
 	}
-	bpf_ringbuf_submit(rec, flags);
-	rec_count(cnt, 1);
+	h->tid = tid;
+	h->ubuf = regs->si;
+	h->count = regs->dx;
+	h->evt = evt;
+}
+
+/* The number of data bytes an exit keeps: a failed write still shows
+ * what it tried to write (like the sysdig probe); a failed read shows
+ * nothing. */
+static __always_inline s64 rw_data_len(u32 evt, s64 ret, u64 ubuf, u64 count)
+{
+	s64 n = ret;
+	u32 cap = snaplen;
+
+	if (cap > MAX_SNAPLEN)
+		cap = MAX_SNAPLEN;
+	if ((evt == 9 || evt == 115) && n <= 0)
+		n = count;
+	if (n <= 0 || !ubuf)
+		n = 0;
+	if (n > cap)
+		n = cap;
+	return n;
+}
+
+/* Builds a read/write exit record (res, data) at buf[RW_REC + off], with
+ * off a constant so that clang picks aligned stores, and returns its size.
+ * The data is read from user memory straight into the stack: the kernel's
+ * hardened-usercopy check costs much more for ring or map memory. */
+static __always_inline u32 rw_exit_at(u8 *buf, const u32 off, u32 evt, u64 tid, s64 ret, u64 ubuf, s64 n)
+{
+	if (n > RW_FAST_DATA)
+		n = RW_FAST_DATA; /* callers checked; this bounds it for the verifier */
+	if (n > 0 && bpf_probe_read_user(&buf[RW_REC + off + RW_X_FIXED], n, (void *)ubuf) < 0)
+		n = 0;
+	rw_header(buf + off, evt, 2, RW_X_FIXED + n, tid);
+	STK_ST(buf, off + 28, (u16)8);
+	STK_ST(buf, off + 30, (u16)n);
+	STK_ST(buf, off + 32, (u64)ret);
+	return RW_X_FIXED + n;
+}
+
+/* Exit of the held enter h: both go into the ring as one record. Returns
+ * 1 when done, 0 when the exit needs the generic path (its data is longer
+ * than RW_FAST_DATA; the enter has been sent alone). */
+static __always_inline int held_exit(struct held_enter *h, s64 ret)
+{
+	u8 buf[RW_REC + RW_E_MAX + 2 + RW_X_FIXED + RW_FAST_DATA] __attribute__((aligned(8)));
+	u32 evt = h->evt + 1, esize = h->size;
+	u64 *src = (u64 *)h->rec, *dst = (u64 *)buf;
+	s64 n;
+
+	if (!type_wanted(evt)) {
+		held_flush(h);
+		return 1;
+	}
+	n = rw_data_len(evt, ret, h->ubuf, h->count);
+	if (n > RW_FAST_DATA) {
+		held_flush(h);
+		return 0;
+	}
+	h->size = 0;
+	/* The enter record (RW_REC + at most 54 bytes) in whole words. */
+	for (int i = 0; i < (RW_REC + RW_E_MAX + 7) / 8; i++)
+		dst[i] = src[i];
+	if (esize == 54)
+		rw_output(&buf[RW_REC], 54 + rw_exit_at(buf, 54, evt, h->tid, ret, h->ubuf, n), 2);
+	else
+		rw_output(&buf[RW_REC], 44 + rw_exit_at(buf, 44, evt, h->tid, ret, h->ubuf, n), 2);
 	return 1;
-drop:
-	rec_count(cnt, 0);
+}
+
+/* An exit of read/write/pread/pwrite whose enter was not held (its type
+ * was not wanted): built on the stack. Returns 0 for the generic path. */
+static __always_inline int rw_exit_alone(struct pt_regs *regs, u32 evt, u64 tid, s64 ret)
+{
+	u8 buf[RW_REC + RW_X_FIXED + RW_FAST_DATA] __attribute__((aligned(8)));
+	s64 n = rw_data_len(evt, ret, regs->si, regs->dx);
+
+	if (n > RW_FAST_DATA)
+		return 0;
+	rw_output(&buf[RW_REC], rw_exit_at(buf, 0, evt, tid, ret, regs->si, n), 1);
 	return 1;
 }
 
@@ -235,15 +317,24 @@ drop:
  * bpf_probe_read_kernel, and pid and tgid come from the task with plain
  * loads too. An enter event of an ignored process or unwanted type costs
  * one helper call, an exit event two. read/write/pread/pwrite, the most
- * frequent calls, are written straight into the ring (rw_fast). */
+ * frequent calls, are built on the stack, the enter held until its exit
+ * (held_enter), and both sent as one ring record. */
 static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int enter)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task;
 	struct pt_regs *regsp = NULL;
+	struct held_enter *h = NULL;
 	struct scratch *s;
 	u64 nr, pid_tgid;
-	u32 evt, ppm_sc = 0, tgid = task->tgid;
+	u32 evt, ppm_sc = 0, tgid;
 
+	if (!enter) {
+		h = held_slot();
+		if (h && h->size && held_exit(h, (s64)ctx->args[1]))
+			return 0;
+	}
+	task = bpf_get_current_task_btf();
+	tgid = task->tgid;
 	if (tgid_ignored(tgid))
 		return 0;
 	if (enter) {
@@ -264,8 +355,17 @@ static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int ent
 
 	if (enter) /* only now: the checks above do not need it */
 		regsp = (struct pt_regs *)bpf_task_pt_regs(task);
-	if (is_rw(evt) && rw_fast(regsp, evt, enter, (u32)task->pid, enter ? 0 : (s64)ctx->args[1]))
-		return 0;
+	if (is_rw(evt)) {
+		if (enter) {
+			h = held_slot();
+			if (h) {
+				held_store(h, regsp, evt, (u32)task->pid);
+				return 0;
+			}
+		} else if (rw_exit_alone(regsp, evt, (u32)task->pid, (s64)ctx->args[1])) {
+			return 0;
+		}
+	}
 	s = get_scratch();
 	if (!s)
 		return 0;
@@ -312,6 +412,17 @@ SEC("raw_tracepoint/sys_exit")
 int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	return dispatch(ctx, 0);
+}
+
+/* A task leaving the CPU takes no held enter with it (see held_enter). */
+SEC("raw_tracepoint/sched_switch")
+int sched_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct held_enter *h = held_slot();
+
+	if (h && h->size)
+		held_flush(h);
+	return 0;
 }
 
 /* Children of ignored processes are ignored too: the tgid is added here,
