@@ -16,6 +16,12 @@ import (
 // read that blocks must still show its enter at once, sent when the task
 // leaves the CPU, and its exit later with the data.
 func TestLiveBlockedReadShowsEnter(t *testing.T) {
+	for _, noCoreCast := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noCoreCast=%v", noCoreCast), func(t *testing.T) { testBlockedRead(t, noCoreCast) })
+	}
+}
+
+func testBlockedRead(t *testing.T, noCoreCast bool) {
 	needRoot(t)
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
@@ -24,7 +30,7 @@ func TestLiveBlockedReadShowsEnter(t *testing.T) {
 	h := startHelper(t)
 	defer h.cmd.Wait()
 	defer h.stdin.Close()
-	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid())})
+	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid()), noCoreCast: noCoreCast})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

@@ -152,7 +152,14 @@ func find(evs []testEvent, typ uint16, pred func(testEvent) bool) (testEvent, bo
 	return testEvent{}, false
 }
 
-func TestLiveProcessFileAndNetEvents(t *testing.T) {
+func TestLiveProcessFileAndNetEvents(t *testing.T) { testLiveProcessFileAndNet(t, false) }
+
+// TestLiveNoCoreCast runs the same checks on the path of kernels without
+// bpf_rdonly_cast (registers through bpf_task_pt_regs, task ids read with
+// bpf_probe_read_kernel on sched_switch).
+func TestLiveNoCoreCast(t *testing.T) { testLiveProcessFileAndNet(t, true) }
+
+func testLiveProcessFileAndNet(t *testing.T, noCoreCast bool) {
 	needRoot(t)
 	for _, tool := range []string{"cat", "nsenter", "bash"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -184,7 +191,7 @@ func TestLiveProcessFileAndNetEvents(t *testing.T) {
 	cwd, _ := os.Getwd()
 
 	h := startHelper(t)
-	p, err := Load(Options{RingBytes: 16 << 20, IgnoreTgid: uint32(os.Getpid())})
+	p, err := Load(Options{RingBytes: 16 << 20, IgnoreTgid: uint32(os.Getpid()), noCoreCast: noCoreCast})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

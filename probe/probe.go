@@ -132,6 +132,11 @@ type Options struct {
 	// EventTypes selects the event types to send, indexed by 0.29.3 event
 	// id; nil sends all of them.
 	EventTypes []bool
+
+	// noCoreCast makes the probe read registers and task ids the way it
+	// does on kernels without bpf_rdonly_cast (before 6.2), so tests
+	// cover that path on newer kernels too.
+	noCoreCast bool
 }
 
 // Probe is a loaded and attached probe. Next must not be called
@@ -200,6 +205,10 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		"snaplen":         snap,
 		"ignore_tgid":     opts.IgnoreTgid,
 		"clock_offset_ns": uint64(offset),
+		"use_core_cast":   uint32(1),
+	}
+	if opts.noCoreCast {
+		vars["use_core_cast"] = uint32(0)
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
@@ -217,7 +226,7 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 		return fmt.Errorf("probe: counting CPUs: %w", err)
 	}
 	spec.Maps["scratch_map"].MaxEntries = uint32(ncpu)
-	spec.Maps["held_map"].MaxEntries = uint32(ncpu)
+	spec.Maps["cpu_state_map"].MaxEntries = uint32(ncpu)
 	return nil
 }
 

@@ -13,14 +13,21 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type probeHeldEnter struct {
-	_     structs.HostLayout
-	Rec   [64]uint8
-	Tid   uint64
-	Ubuf  uint64
-	Count uint64
-	Size  uint32
-	Evt   uint32
+type probeCpuState struct {
+	_    structs.HostLayout
+	Held struct {
+		_     structs.HostLayout
+		Rec   [64]uint8
+		Tid   uint64
+		Ubuf  uint64
+		Count uint64
+		Size  uint32
+		Evt   uint32
+	}
+	Pid       uint32
+	Tgid      uint32
+	TaskKnown uint32
+	_         [4]byte
 }
 
 type probeScratch struct {
@@ -42,12 +49,12 @@ type probeScratch struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	probeMapCounters          = "counters"
+	probeMapCpuStateMap       = "cpu_state_map"
 	probeMapEventMask         = "event_mask"
 	probeMapEvents            = "events"
 	probeMapExcluded          = "excluded"
 	probeMapExecFlags         = "exec_flags"
 	probeMapFillers           = "fillers"
-	probeMapHeldMap           = "held_map"
 	probeMapScratchMap        = "scratch_map"
 	probeProgFillFd           = "fill_fd"
 	probeProgFillMisc         = "fill_misc"
@@ -70,6 +77,7 @@ const (
 	probeVarExcludedCount     = "excluded_count"
 	probeVarIgnoreTgid        = "ignore_tgid"
 	probeVarSnaplen           = "snaplen"
+	probeVarUseCoreCast       = "use_core_cast"
 )
 
 // loadProbe returns the embedded CollectionSpec for probe.
@@ -137,14 +145,14 @@ type probeProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probeMapSpecs struct {
-	Counters   *ebpf.MapSpec `ebpf:"counters"`
-	EventMask  *ebpf.MapSpec `ebpf:"event_mask"`
-	Events     *ebpf.MapSpec `ebpf:"events"`
-	Excluded   *ebpf.MapSpec `ebpf:"excluded"`
-	ExecFlags  *ebpf.MapSpec `ebpf:"exec_flags"`
-	Fillers    *ebpf.MapSpec `ebpf:"fillers"`
-	HeldMap    *ebpf.MapSpec `ebpf:"held_map"`
-	ScratchMap *ebpf.MapSpec `ebpf:"scratch_map"`
+	Counters    *ebpf.MapSpec `ebpf:"counters"`
+	CpuStateMap *ebpf.MapSpec `ebpf:"cpu_state_map"`
+	EventMask   *ebpf.MapSpec `ebpf:"event_mask"`
+	Events      *ebpf.MapSpec `ebpf:"events"`
+	Excluded    *ebpf.MapSpec `ebpf:"excluded"`
+	ExecFlags   *ebpf.MapSpec `ebpf:"exec_flags"`
+	Fillers     *ebpf.MapSpec `ebpf:"fillers"`
+	ScratchMap  *ebpf.MapSpec `ebpf:"scratch_map"`
 }
 
 // probeVariableSpecs contains global variables before they are loaded into the kernel.
@@ -155,6 +163,7 @@ type probeVariableSpecs struct {
 	ExcludedCount *ebpf.VariableSpec `ebpf:"excluded_count"`
 	IgnoreTgid    *ebpf.VariableSpec `ebpf:"ignore_tgid"`
 	Snaplen       *ebpf.VariableSpec `ebpf:"snaplen"`
+	UseCoreCast   *ebpf.VariableSpec `ebpf:"use_core_cast"`
 }
 
 // probeObjects contains all objects after they have been loaded into the kernel.
@@ -177,25 +186,25 @@ func (o *probeObjects) Close() error {
 //
 // It can be passed to loadProbeObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probeMaps struct {
-	Counters   *ebpf.Map `ebpf:"counters"`
-	EventMask  *ebpf.Map `ebpf:"event_mask"`
-	Events     *ebpf.Map `ebpf:"events"`
-	Excluded   *ebpf.Map `ebpf:"excluded"`
-	ExecFlags  *ebpf.Map `ebpf:"exec_flags"`
-	Fillers    *ebpf.Map `ebpf:"fillers"`
-	HeldMap    *ebpf.Map `ebpf:"held_map"`
-	ScratchMap *ebpf.Map `ebpf:"scratch_map"`
+	Counters    *ebpf.Map `ebpf:"counters"`
+	CpuStateMap *ebpf.Map `ebpf:"cpu_state_map"`
+	EventMask   *ebpf.Map `ebpf:"event_mask"`
+	Events      *ebpf.Map `ebpf:"events"`
+	Excluded    *ebpf.Map `ebpf:"excluded"`
+	ExecFlags   *ebpf.Map `ebpf:"exec_flags"`
+	Fillers     *ebpf.Map `ebpf:"fillers"`
+	ScratchMap  *ebpf.Map `ebpf:"scratch_map"`
 }
 
 func (m *probeMaps) Close() error {
 	return _ProbeClose(
 		m.Counters,
+		m.CpuStateMap,
 		m.EventMask,
 		m.Events,
 		m.Excluded,
 		m.ExecFlags,
 		m.Fillers,
-		m.HeldMap,
 		m.ScratchMap,
 	)
 }
@@ -208,6 +217,7 @@ type probeVariables struct {
 	ExcludedCount *ebpf.Variable `ebpf:"excluded_count"`
 	IgnoreTgid    *ebpf.Variable `ebpf:"ignore_tgid"`
 	Snaplen       *ebpf.Variable `ebpf:"snaplen"`
+	UseCoreCast   *ebpf.Variable `ebpf:"use_core_cast"`
 }
 
 // probePrograms contains all programs after they have been loaded into the kernel.

@@ -110,10 +110,15 @@ struct {
 		__builtin_memcpy(&(buf)[RW_REC + (off)], &_v, sizeof(_v)); \
 	} while (0)
 
-static __always_inline void rw_header(u8 *buf, u32 evt, u32 nparams, u32 size, u64 tid)
+static __always_inline u64 now_ns(void)
+{
+	return bpf_ktime_get_ns() + clock_offset_ns;
+}
+
+static __always_inline void rw_header(u8 *buf, u32 evt, u32 nparams, u32 size, u64 tid, u64 ts)
 {
 	STK_ST(buf, 0, (u16)bpf_get_smp_processor_id());
-	STK_ST(buf, 2, bpf_ktime_get_ns() + clock_offset_ns);
+	STK_ST(buf, 2, ts);
 	STK_ST(buf, 10, tid);
 	STK_ST(buf, 18, (u32)(size - 2));
 	STK_ST(buf, 22, (u16)evt);
@@ -173,17 +178,48 @@ struct held_enter {
 	u32 evt;   /* enter event id */
 };
 
+/* Per-CPU state: the held enter, and the ids of the task running on the
+ * CPU, recorded by sched_switch when it switches the task in, so that the
+ * dispatcher does not have to ask for the current task (a helper call).
+ * task_known is 0 until the CPU's first switch after attach; on exec the
+ * ids are refreshed (a thread that execs takes the leader's pid). */
+struct cpu_state {
+	struct held_enter held;
+	u32 pid;
+	u32 tgid;
+	u32 task_known;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1); /* set from Go to the number of possible CPUs */
 	__type(key, u32);
-	__type(value, struct held_enter);
-} held_map SEC(".maps");
+	__type(value, struct cpu_state);
+} cpu_state_map SEC(".maps");
 
-static __always_inline struct held_enter *held_slot(void)
+static __always_inline struct cpu_state *cpu_state(void)
 {
 	u32 cpu = bpf_get_smp_processor_id();
-	return bpf_map_lookup_elem(&held_map, &cpu);
+	return bpf_map_lookup_elem(&cpu_state_map, &cpu);
+}
+
+/* bpf_rdonly_cast (kernel 6.2+; __weak: absent on older kernels, where
+ * bpf_ksym_exists is false and the verifier drops the branch that calls
+ * it) turns a kernel address into a pointer the program may read with
+ * plain loads. The verifier replaces the call by a register move, so the
+ * registers of the raw_syscalls tracepoints (their first argument) and the
+ * task switched in by sched_switch are read without any helper call. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define ksym_exists(sym) (!!(sym))
+#define core_cast(ptr, type) ((type *)bpf_rdonly_cast((void *)(ptr), bpf_core_type_id_kernel(type)))
+
+/* 0 makes the probe take the path of kernels without bpf_rdonly_cast
+ * (tests set it to cover that path here). */
+volatile const u32 use_core_cast = 1;
+
+static __always_inline int can_cast(void)
+{
+	return use_core_cast && ksym_exists(bpf_rdonly_cast);
 }
 
 /* Sends a held enter on its own. */
@@ -208,7 +244,7 @@ static __always_inline void held_store(struct held_enter *h, struct pt_regs *reg
 		held_flush(h); /* not expected: the previous exit consumes it */
 	if (evt == 112 || evt == 114) {
 		/* pread/pwrite E: fd, size, pos */
-		rw_header(buf, evt, 3, 54, tid);
+		rw_header(buf, evt, 3, 54, tid, now_ns());
 		STK_ST(buf, 28, (u16)8);
 		STK_ST(buf, 30, (u16)4);
 		STK_ST(buf, 32, (u16)8);
@@ -218,7 +254,7 @@ static __always_inline void held_store(struct held_enter *h, struct pt_regs *reg
 		h->size = 54;
 	} else {
 		/* read/write E: fd, size */
-		rw_header(buf, evt, 2, 44, tid);
+		rw_header(buf, evt, 2, 44, tid, now_ns());
 		STK_ST(buf, 28, (u16)8);
 		STK_ST(buf, 30, (u16)4);
 		STK_ST(buf, 32, fd);
@@ -256,11 +292,13 @@ static __always_inline s64 rw_data_len(u32 evt, s64 ret, u64 ubuf, u64 count)
  * hardened-usercopy check costs much more for ring or map memory. */
 static __always_inline u32 rw_exit_at(u8 *buf, const u32 off, u32 evt, u64 tid, s64 ret, u64 ubuf, s64 n)
 {
+	u64 ts = now_ns(); /* first: the time of the exit, not of the copy */
+
 	if (n > RW_FAST_DATA)
 		n = RW_FAST_DATA; /* callers checked; this bounds it for the verifier */
 	if (n > 0 && bpf_probe_read_user(&buf[RW_REC + off + RW_X_FIXED], n, (void *)ubuf) < 0)
 		n = 0;
-	rw_header(buf + off, evt, 2, RW_X_FIXED + n, tid);
+	rw_header(buf + off, evt, 2, RW_X_FIXED + n, tid, ts);
 	STK_ST(buf, off + 28, (u16)8);
 	STK_ST(buf, off + 30, (u16)n);
 	STK_ST(buf, off + 32, (u64)ret);
@@ -310,37 +348,57 @@ static __always_inline int rw_exit_alone(struct pt_regs *regs, u32 evt, u64 tid,
 	return 1;
 }
 
+/* The registers of the system call (the raw_syscalls tracepoints' first
+ * argument). task is the current task, or NULL if not looked up yet. */
+static __always_inline struct pt_regs *syscall_regs(struct bpf_raw_tracepoint_args *ctx, struct task_struct *task)
+{
+	if (can_cast())
+		return core_cast(ctx->args[0], struct pt_regs);
+	if (!task)
+		task = bpf_get_current_task_btf();
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
+
 /* Helper calls are most of the per-event cost, so the dispatcher makes as
- * few as it can: the registers are read with plain loads through
- * bpf_task_pt_regs (on x86-64 the raw_syscalls pt_regs argument is the
- * current task's task_pt_regs) instead of being copied with
- * bpf_probe_read_kernel, and pid and tgid come from the task with plain
- * loads too. An enter event of an ignored process or unwanted type costs
- * one helper call, an exit event two. read/write/pread/pwrite, the most
- * frequent calls, are built on the stack, the enter held until its exit
- * (held_enter), and both sent as one ring record. */
+ * few as it can. The task's ids come from the CPU state sched_switch
+ * keeps (else from bpf_get_current_task_btf), the registers from the
+ * tracepoint's pt_regs argument through bpf_rdonly_cast (else through
+ * bpf_task_pt_regs; on x86-64 the argument is the current task's
+ * task_pt_regs) with plain loads instead of bpf_probe_read_kernel copies.
+ * Ignored processes and unwanted types are dropped before anything else.
+ * read/write/pread/pwrite, the most frequent calls, are built on the
+ * stack, the enter held until its exit (held_enter), and both sent as one
+ * ring record. */
 static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int enter)
 {
-	struct task_struct *task;
+	struct task_struct *task = NULL;
 	struct pt_regs *regsp = NULL;
-	struct held_enter *h = NULL;
+	struct cpu_state *c = cpu_state();
 	struct scratch *s;
 	u64 nr, pid_tgid;
-	u32 evt, ppm_sc = 0, tgid;
+	u32 evt, ppm_sc = 0, pid, tgid;
 
-	if (!enter) {
-		h = held_slot();
-		if (h && h->size && held_exit(h, (s64)ctx->args[1]))
-			return 0;
+	if (!c)
+		return 0;
+	if (!enter && c->held.size && held_exit(&c->held, (s64)ctx->args[1]))
+		return 0;
+	if (c->task_known) {
+		/* volatile: clang would otherwise merge these loads with the
+		 * task's below into one instruction on two pointer types,
+		 * which the verifier rejects. */
+		pid = *(volatile u32 *)&c->pid;
+		tgid = *(volatile u32 *)&c->tgid;
+	} else {
+		task = bpf_get_current_task_btf();
+		pid = task->pid;
+		tgid = task->tgid;
 	}
-	task = bpf_get_current_task_btf();
-	tgid = task->tgid;
 	if (tgid_ignored(tgid))
 		return 0;
 	if (enter) {
 		nr = ctx->args[1];
 	} else {
-		regsp = (struct pt_regs *)bpf_task_pt_regs(task);
+		regsp = syscall_regs(ctx, task);
 		nr = regsp->orig_ax;
 	}
 
@@ -354,22 +412,19 @@ static __always_inline int dispatch(struct bpf_raw_tracepoint_args *ctx, int ent
 		return 0;
 
 	if (enter) /* only now: the checks above do not need it */
-		regsp = (struct pt_regs *)bpf_task_pt_regs(task);
+		regsp = syscall_regs(ctx, task);
 	if (is_rw(evt)) {
 		if (enter) {
-			h = held_slot();
-			if (h) {
-				held_store(h, regsp, evt, (u32)task->pid);
-				return 0;
-			}
-		} else if (rw_exit_alone(regsp, evt, (u32)task->pid, (s64)ctx->args[1])) {
+			held_store(&c->held, regsp, evt, pid);
 			return 0;
 		}
+		if (rw_exit_alone(regsp, evt, pid, (s64)ctx->args[1]))
+			return 0;
 	}
 	s = get_scratch();
 	if (!s)
 		return 0;
-	pid_tgid = (u64)tgid << 32 | (u32)task->pid;
+	pid_tgid = (u64)tgid << 32 | pid;
 	ev_begin_tid(s, evt, pid_tgid);
 	if (is_rw(evt)) {
 		u64 a[4] = {regsp->di, regsp->si, regsp->dx, 0};
@@ -414,14 +469,27 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	return dispatch(ctx, 0);
 }
 
-/* A task leaving the CPU takes no held enter with it (see held_enter). */
+/* A task leaving the CPU takes no held enter with it (see held_enter),
+ * and the CPU state records the ids of the task switched in. */
 SEC("raw_tracepoint/sched_switch")
 int sched_switch(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct held_enter *h = held_slot();
+	struct cpu_state *c = cpu_state();
 
-	if (h && h->size)
-		held_flush(h);
+	if (!c)
+		return 0;
+	if (c->held.size)
+		held_flush(&c->held);
+	if (can_cast()) {
+		struct task_struct *next = core_cast(ctx->args[2], struct task_struct);
+		c->pid = next->pid;
+		c->tgid = next->tgid;
+	} else {
+		struct task_struct *next = (struct task_struct *)ctx->args[2];
+		c->pid = BPF_CORE_READ(next, pid);
+		c->tgid = BPF_CORE_READ(next, tgid);
+	}
+	c->task_known = 1;
 	return 0;
 }
 
@@ -465,7 +533,16 @@ int sched_process_exit(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tracepoint/sched_process_exec")
 int sched_process_exec(struct bpf_raw_tracepoint_args *ctx)
 {
-	if (tgid_ignored(bpf_get_current_pid_tgid() >> 32) ||
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct cpu_state *c = cpu_state();
+
+	/* de_thread may have given this thread the leader's pid. */
+	if (c) {
+		c->pid = (u32)pid_tgid;
+		c->tgid = pid_tgid >> 32;
+		c->task_known = 1;
+	}
+	if (tgid_ignored(pid_tgid >> 32) ||
 	    (!type_wanted(293) && !type_wanted(331)))
 		return 0;
 	return on_exec((struct linux_binprm *)ctx->args[2]);
