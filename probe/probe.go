@@ -181,7 +181,7 @@ func Load(opts Options) (*Probe, error) {
 		p.Close()
 		return nil, err
 	}
-	p.reader, err = newRingReader(p.objs.Events.FD(), p.objs.Events.MaxEntries())
+	p.reader, err = newRingReader(p.objs.Events.FD(), p.objs.Events.MaxEntries(), p.objs.ReaderState.FD())
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("probe: opening ring buffer reader: %w", err)
@@ -386,7 +386,9 @@ func (p *Probe) split(raw []byte) (uint16, []byte, error) {
 	if p.tsFix != 0 {
 		binary.LittleEndian.PutUint64(raw[2:], binary.LittleEndian.Uint64(raw[2:])+uint64(p.tsFix))
 	}
-	return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n], nil
+	// Capacity ends with the event: a caller appending to it (padding a
+	// capture block, say) must not overwrite the next one.
+	return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n:n], nil
 }
 
 // checkSuspend updates tsFix when the machine has been suspended since

@@ -55,6 +55,7 @@ const (
 	probeMapExcluded          = "excluded"
 	probeMapExecFlags         = "exec_flags"
 	probeMapFillers           = "fillers"
+	probeMapReaderState       = "reader_state"
 	probeMapScratchMap        = "scratch_map"
 	probeProgFillFd           = "fill_fd"
 	probeProgFillMisc         = "fill_misc"
@@ -152,6 +153,7 @@ type probeMapSpecs struct {
 	Excluded    *ebpf.MapSpec `ebpf:"excluded"`
 	ExecFlags   *ebpf.MapSpec `ebpf:"exec_flags"`
 	Fillers     *ebpf.MapSpec `ebpf:"fillers"`
+	ReaderState *ebpf.MapSpec `ebpf:"reader_state"`
 	ScratchMap  *ebpf.MapSpec `ebpf:"scratch_map"`
 }
 
@@ -193,6 +195,7 @@ type probeMaps struct {
 	Excluded    *ebpf.Map `ebpf:"excluded"`
 	ExecFlags   *ebpf.Map `ebpf:"exec_flags"`
 	Fillers     *ebpf.Map `ebpf:"fillers"`
+	ReaderState *ebpf.Map `ebpf:"reader_state"`
 	ScratchMap  *ebpf.Map `ebpf:"scratch_map"`
 }
 
@@ -205,6 +208,7 @@ func (m *probeMaps) Close() error {
 		m.Excluded,
 		m.ExecFlags,
 		m.Fillers,
+		m.ReaderState,
 		m.ScratchMap,
 	)
 }

@@ -35,6 +35,11 @@ type ringReader struct {
 	epfd      int
 	buf       []byte // copy of the last record returned
 	closed    bool
+	// state maps the probe's reader_state; waiting, its first entry, is 1
+	// while wait sleeps, so the probe wakes the reader only then (see
+	// ring_wake_flags in bpf/common.h).
+	state   []byte
+	waiting *uint32
 }
 
 const (
@@ -43,30 +48,45 @@ const (
 	ringDiscard = 1 << 30
 )
 
-func newRingReader(mapFD int, size uint32) (*ringReader, error) {
+func newRingReader(mapFD int, size uint32, stateFD int) (r *ringReader, err error) {
 	page := os.Getpagesize()
-	cons, err := unix.Mmap(mapFD, 0, page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("mapping the consumer page: %w", err)
+	var undo []func() error
+	defer func() {
+		if err != nil {
+			for _, f := range undo {
+				f()
+			}
+		}
+	}()
+	mmap := func(what string, fd int, off int64, n, prot int) ([]byte, error) {
+		b, err := unix.Mmap(fd, off, n, prot, unix.MAP_SHARED)
+		if err != nil {
+			return nil, fmt.Errorf("mapping the %s: %w", what, err)
+		}
+		undo = append(undo, func() error { return unix.Munmap(b) })
+		return b, nil
 	}
-	prodData, err := unix.Mmap(mapFD, int64(page), page+2*int(size), unix.PROT_READ, unix.MAP_SHARED)
+	state, err := mmap("reader state", stateFD, 0, page, unix.PROT_READ|unix.PROT_WRITE)
 	if err != nil {
-		unix.Munmap(cons)
-		return nil, fmt.Errorf("mapping the ring: %w", err)
+		return nil, err
+	}
+	cons, err := mmap("consumer page", mapFD, 0, page, unix.PROT_READ|unix.PROT_WRITE)
+	if err != nil {
+		return nil, err
+	}
+	prodData, err := mmap("ring", mapFD, int64(page), page+2*int(size), unix.PROT_READ)
+	if err != nil {
+		return nil, err
 	}
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		unix.Munmap(cons)
-		unix.Munmap(prodData)
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
+	undo = append(undo, func() error { return unix.Close(epfd) })
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, mapFD, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(mapFD)}); err != nil {
-		unix.Close(epfd)
-		unix.Munmap(cons)
-		unix.Munmap(prodData)
 		return nil, fmt.Errorf("epoll: %w", err)
 	}
-	r := &ringReader{
+	r = &ringReader{
 		cons:     cons,
 		prodData: prodData,
 		consPos:  (*uint64)(unsafe.Pointer(&cons[0])),
@@ -75,6 +95,8 @@ func newRingReader(mapFD int, size uint32) (*ringReader, error) {
 		mask:     uint64(size) - 1,
 		epfd:     epfd,
 		buf:      make([]byte, 0, 4096),
+		state:    state,
+		waiting:  (*uint32)(unsafe.Pointer(&state[0])),
 	}
 	r.pos = atomic.LoadUint64(r.consPos)
 	r.published = r.pos
@@ -144,7 +166,9 @@ func (r *ringReader) wait(ms int) error {
 		return os.ErrClosed
 	}
 	var evs [1]unix.EpollEvent
+	atomic.StoreUint32(r.waiting, 1)
 	_, err := unix.EpollWait(r.epfd, evs[:], ms)
+	atomic.StoreUint32(r.waiting, 0)
 	if err != nil && !errors.Is(err, unix.EINTR) {
 		return err
 	}
@@ -158,6 +182,6 @@ func (r *ringReader) close() error {
 		return nil
 	}
 	r.closed = true
-	errs := []error{unix.Close(r.epfd), unix.Munmap(r.cons), unix.Munmap(r.prodData)}
+	errs := []error{unix.Close(r.epfd), unix.Munmap(r.cons), unix.Munmap(r.prodData), unix.Munmap(r.state)}
 	return errors.Join(errs...)
 }

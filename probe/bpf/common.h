@@ -326,14 +326,44 @@ static __always_inline void ev_fill_rest(struct scratch *s)
 	}
 }
 
-/* Completes the header and copies the event into the ring buffer. Wakes
- * the reader only when the ring is half full: the reader polls with a short
- * deadline, and per-event wakeups cost 4x more than the probe itself. */
+/* reader_state[0] is 1 while the reader sleeps in epoll_wait (Go writes it
+ * through a memory mapping of the map): only then is a wakeup worth its
+ * cost (an irq_work, i.e. a self-IPI, which in a VM is an exit to the
+ * hypervisor). A busy reader that has fallen behind gains nothing from
+ * being woken. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, u32);
+	__type(value, u32);
+} reader_state SEC(".maps");
+
+static __always_inline int reader_waiting(void)
+{
+	u32 zero = 0;
+	u32 *w = bpf_map_lookup_elem(&reader_state, &zero);
+	return w && *w;
+}
+
+/* Submit flags: a wakeup only when the reader sleeps and the ring is half
+ * full (it polls with a short deadline otherwise, and per-event wakeups
+ * cost 4x more than the probe itself). The fill level costs two helper
+ * calls: it is checked about every 32nd record of a CPU (cnt: its sent
+ * events, which grow by 1 or 2 per record). */
+static __always_inline u64 ring_wake_flags(u64 *cnt)
+{
+	if (cnt && (*cnt & 62) == 0 && reader_waiting() &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+/* Completes the header and copies the event into the ring buffer. */
 static __always_inline int ev_submit(struct scratch *s)
 {
 	u32 key = CNT_EVENTS;
 	u64 *cnt = bpf_map_lookup_elem(&counters, &key);
-	u64 flags = BPF_RB_NO_WAKEUP;
 	u32 size;
 
 	ev_fill_rest(s);
@@ -342,13 +372,7 @@ static __always_inline int ev_submit(struct scratch *s)
 		size = EV_MAX;
 	*(u32 *)&s->buf[OFF_LEN] = size - 2;
 
-	/* Checking the fill level costs two helper calls: do it every 64th
-	 * event of a CPU only. */
-	if (cnt && (*cnt & 63) == 0 &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
-		flags = BPF_RB_FORCE_WAKEUP;
-
-	if (bpf_ringbuf_output(&events, &s->buf[OFF_REC], size & (EV_MAX * 2 - 1), flags) < 0) {
+	if (bpf_ringbuf_output(&events, &s->buf[OFF_REC], size & (EV_MAX * 2 - 1), ring_wake_flags(cnt)) < 0) {
 		key = CNT_DROPS;
 		cnt = bpf_map_lookup_elem(&counters, &key);
 	}

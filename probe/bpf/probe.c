@@ -125,17 +125,6 @@ static __always_inline void rw_header(u8 *buf, u32 evt, u32 nparams, u32 size, u
 	STK_ST(buf, 24, (u32)nparams);
 }
 
-/* Submit flags, as in ev_submit: a wakeup only when the ring is half
- * full, checked about every 32nd record of a CPU (cnt: its sent events,
- * which grow by 1 or 2 per record). */
-static __always_inline u64 rec_wake_flags(u64 *cnt)
-{
-	if (cnt && (*cnt & 62) == 0 &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 2)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
 /* Copies size bytes (one event, or an enter and its exit back to back)
  * into the ring as one record and counts its nevents events as sent or
  * dropped. */
@@ -144,7 +133,7 @@ static __always_inline void rw_output(void *data, u32 size, u32 nevents)
 	u32 key = CNT_EVENTS;
 	u64 *cnt = bpf_map_lookup_elem(&counters, &key);
 
-	if (bpf_ringbuf_output(&events, data, size, rec_wake_flags(cnt)) < 0) {
+	if (bpf_ringbuf_output(&events, data, size, ring_wake_flags(cnt)) < 0) {
 		key = CNT_DROPS;
 		cnt = bpf_map_lookup_elem(&counters, &key);
 	}
