@@ -93,6 +93,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -146,6 +147,13 @@ type Probe struct {
 	links  []link.Link
 	reader *ringReader
 	closed chan struct{}
+	// stopped is closed by Stop once nothing more enters the ring;
+	// drained is set when Next has seen it and looks at the ring a last
+	// time.
+	stopped  chan struct{}
+	stopOnce sync.Once
+	stopErr  error
+	drained  bool
 	// pending is the rest of the last record read: a read/write enter
 	// and its exit share one record (held_enter in bpf/probe.c).
 	pending []byte
@@ -169,7 +177,7 @@ func Load(opts Options) (*Probe, error) {
 		return nil, err
 	}
 
-	p := &Probe{closed: make(chan struct{}), suspended0: suspendedNs()}
+	p := &Probe{closed: make(chan struct{}), stopped: make(chan struct{}), suspended0: suspendedNs()}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		return nil, loadError(err)
 	}
@@ -352,6 +360,14 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 			select {
 			case <-p.closed:
 				return 0, nil, errClosed
+			case <-p.stopped:
+				// Stopped: what Stop flushed came before the close of
+				// stopped, so one more look at the ring finds it all.
+				if p.drained {
+					return 0, nil, errClosed
+				}
+				p.drained = true
+				continue
 			default:
 			}
 			err = p.reader.wait(int(pollInterval / time.Millisecond))
@@ -428,6 +444,7 @@ func (p *Probe) Stats() (events, drops uint64, err error) {
 // and concurrently with Next, which then returns an error wrapping
 // os.ErrClosed.
 func (p *Probe) Close() error {
+	stopErr := p.Stop()
 	select {
 	case <-p.closed:
 		return nil
@@ -435,10 +452,8 @@ func (p *Probe) Close() error {
 		close(p.closed)
 	}
 	var errs []error
-	for _, l := range p.links {
-		if err := l.Close(); err != nil {
-			errs = append(errs, err)
-		}
+	if stopErr != nil {
+		errs = append(errs, stopErr)
 	}
 	if p.reader != nil {
 		if err := p.reader.close(); err != nil {
@@ -450,6 +465,58 @@ func (p *Probe) Close() error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("probe: closing: %w", err)
+	}
+	return nil
+}
+
+// Stop ends tracing: it detaches the probe and sends the read/write enters
+// held at that moment (see Cost per event), so that Next returns every
+// event left in the ring and then an error wrapping os.ErrClosed and
+// io.EOF. Close releases the probe. Stop may be called from any goroutine,
+// more than once.
+func (p *Probe) Stop() error {
+	p.stopOnce.Do(func() {
+		var errs []error
+		for _, l := range p.links {
+			if err := l.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		p.links = nil
+		// Detaching does not wait for programs already running on other
+		// CPUs (the kernel frees the old probe list after an RCU grace
+		// period); they run for microseconds with preemption off, so after
+		// this pause none is left to race with the flush.
+		time.Sleep(10 * time.Millisecond)
+		if p.objs.FlushHeld != nil {
+			if err := p.flushHeld(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		close(p.stopped)
+		if err := errors.Join(errs...); err != nil {
+			p.stopErr = fmt.Errorf("probe: stopping: %w", err)
+		}
+	})
+	return p.stopErr
+}
+
+// flushHeld runs flush_held on every online CPU.
+func (p *Probe) flushHeld() error {
+	ncpu, err := ebpf.PossibleCPU()
+	if err != nil {
+		return err
+	}
+	for cpu := 0; cpu < ncpu; cpu++ {
+		_, err := p.objs.FlushHeld.Run(&ebpf.RunOptions{
+			Context: []uint64{0},
+			Flags:   unix.BPF_F_TEST_RUN_ON_CPU,
+			CPU:     uint32(cpu),
+		})
+		// ENXIO: an offline CPU, which holds nothing.
+		if err != nil && !errors.Is(err, unix.ENXIO) {
+			return fmt.Errorf("flushing CPU %d: %w", cpu, err)
+		}
 	}
 	return nil
 }

@@ -68,6 +68,7 @@ const (
 	probeProgFillProcMisc     = "fill_proc_misc"
 	probeProgFillRwv          = "fill_rwv"
 	probeProgFillSockopt      = "fill_sockopt"
+	probeProgFlushHeld        = "flush_held"
 	probeProgSchedProcessExec = "sched_process_exec"
 	probeProgSchedProcessExit = "sched_process_exit"
 	probeProgSchedProcessFork = "sched_process_fork"
@@ -134,6 +135,7 @@ type probeProgramSpecs struct {
 	FillProcMisc     *ebpf.ProgramSpec `ebpf:"fill_proc_misc"`
 	FillRwv          *ebpf.ProgramSpec `ebpf:"fill_rwv"`
 	FillSockopt      *ebpf.ProgramSpec `ebpf:"fill_sockopt"`
+	FlushHeld        *ebpf.ProgramSpec `ebpf:"flush_held"`
 	SchedProcessExec *ebpf.ProgramSpec `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.ProgramSpec `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.ProgramSpec `ebpf:"sched_process_fork"`
@@ -239,6 +241,7 @@ type probePrograms struct {
 	FillProcMisc     *ebpf.Program `ebpf:"fill_proc_misc"`
 	FillRwv          *ebpf.Program `ebpf:"fill_rwv"`
 	FillSockopt      *ebpf.Program `ebpf:"fill_sockopt"`
+	FlushHeld        *ebpf.Program `ebpf:"flush_held"`
 	SchedProcessExec *ebpf.Program `ebpf:"sched_process_exec"`
 	SchedProcessExit *ebpf.Program `ebpf:"sched_process_exit"`
 	SchedProcessFork *ebpf.Program `ebpf:"sched_process_fork"`
@@ -260,6 +263,7 @@ func (p *probePrograms) Close() error {
 		p.FillProcMisc,
 		p.FillRwv,
 		p.FillSockopt,
+		p.FlushHeld,
 		p.SchedProcessExec,
 		p.SchedProcessExit,
 		p.SchedProcessFork,

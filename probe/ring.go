@@ -40,6 +40,9 @@ type ringReader struct {
 	// ring_wake_flags in bpf/common.h).
 	state   []byte
 	waiting *uint32
+	// afterPublish, for tests, runs after each publication: it widens
+	// the window in which the producer may reuse what was handed back.
+	afterPublish func()
 }
 
 const (
@@ -137,14 +140,19 @@ func (r *ringReader) next() ([]byte, error) {
 		}
 		n := uint64(hdr &^ (ringBusy | ringDiscard))
 		start := off + ringHdrSize
+		discard := hdr&ringDiscard != 0
+		if !discard {
+			// Copy before the position may be published below: from
+			// then on the producer may write over the record.
+			r.buf = append(r.buf[:0], r.data[start:start+n]...)
+		}
 		r.pos += ringHdrSize + (n+7)&^7
 		if r.pos-r.published >= (r.mask+1)/8 {
 			r.publish()
 		}
-		if hdr&ringDiscard != 0 {
+		if discard {
 			continue
 		}
-		r.buf = append(r.buf[:0], r.data[start:start+n]...)
 		r.mu.Unlock()
 		return r.buf, nil
 	}
@@ -154,6 +162,9 @@ func (r *ringReader) publish() {
 	if r.published != r.pos {
 		atomic.StoreUint64(r.consPos, r.pos)
 		r.published = r.pos
+		if r.afterPublish != nil {
+			r.afterPublish()
+		}
 	}
 }
 

@@ -136,8 +136,9 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			return &exitError{code: 1, msg: fmt.Sprintf("ready file: %v", err)}
 		}
 	}
-	// SIGINT, SIGTERM and -M end the capture by closing the probe: the pipeline then sees the
-	// end of its source, flushes the output and the capture file, and prints the summary.
+	// SIGINT, SIGTERM and -M end the capture by stopping the probe: the pipeline reads what is
+	// still in the ring, sees the end of its source, flushes the output and the capture file,
+	// and prints the summary. A second signal during that drain closes the probe at once.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -170,11 +171,17 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			}
 		}
 		stats.stop(pr)
+		select {
+		case <-sigs:
+			pr.Close()
+		case <-done:
+		}
 	}()
 	src := &liveSource{p: pr, ctr: ctr.w}
 	p.driverStats = stats.get
 	err = p.run(src, "live capture", func() {})
 	stats.stop(pr)
+	pr.Close()
 	if err == nil && src.bad > 0 {
 		err = &exitError{code: 1, msg: fmt.Sprintf("live capture: %d probe records could not be decoded", src.bad)}
 	}
@@ -197,14 +204,16 @@ type finalStats struct {
 	events, drops uint64
 }
 
+// stop stops the probe (the pipeline then reads what is left in the ring and sees its end)
+// and keeps its final counters.
 func (f *finalStats) stop(pr *probe.Probe) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.stopped {
+		pr.Stop()
 		f.events, f.drops, _ = pr.Stats()
 		f.stopped = true
 	}
-	pr.Close()
 }
 
 // poll reads the probe's counters while it is still open.

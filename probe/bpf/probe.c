@@ -482,6 +482,19 @@ int sched_switch(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* Run by Probe.Stop on every CPU (BPF_PROG_TEST_RUN with
+ * BPF_F_TEST_RUN_ON_CPU) once the tracepoints are detached: sends the
+ * enters still held, whose tasks were inside read/write at that moment. */
+SEC("raw_tracepoint")
+int flush_held(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct cpu_state *c = cpu_state();
+
+	if (c && c->held.size)
+		held_flush(&c->held);
+	return 0;
+}
+
 /* Children of ignored processes are ignored too: the tgid is added here,
  * in the parent's context and before the child first runs, so none of its
  * events (not even its clone exit) is sent. */

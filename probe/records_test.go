@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -142,5 +143,97 @@ func TestSplitRecords(t *testing.T) {
 	}
 	if _, _, err := p.split(p.pending); err == nil {
 		t.Fatal("second of damaged record: no error")
+	}
+}
+
+// TestLiveStopDrains stops the probe while dd runs: Next must then return
+// every event the probe counted as sent (the ring's backlog and the enters
+// held at that moment, which Stop flushes) and then io.EOF.
+func TestLiveStopDrains(t *testing.T) {
+	needRoot(t)
+	sh := startDDShell(t)
+	defer sh.close()
+	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid())})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	defer p.Close()
+	if _, err := io.WriteString(sh.in, ddCmd); err != nil {
+		t.Fatal(err)
+	}
+	var read uint64
+	for read < 200000 { // dd is well under way
+		if _, _, err := p.Next(); err != nil {
+			t.Fatal(err)
+		}
+		read++
+	}
+	if err := p.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	sent, drops, err := p.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		cpu, raw, err := p.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) || !errors.Is(err, os.ErrClosed) {
+				t.Fatalf("after Stop: %v, want io.EOF and os.ErrClosed", err)
+			}
+			break
+		}
+		if _, err := decodeEvent(cpu, raw); err != nil {
+			t.Fatalf("event %d after Stop: %v", read, err)
+		}
+		read++
+	}
+	t.Logf("read %d, sent %d, dropped %d", read, sent, drops)
+	if read != sent || drops != 0 {
+		t.Errorf("read %d events, the probe sent %d (dropped %d)", read, sent, drops)
+	}
+}
+
+// TestLiveTinyRingRecordsIntact reads a 4 KiB ring while dd fills it much
+// faster than it is read: the producer reuses space as soon as the reader
+// publishes its position, so every record read must still decode (the
+// reader copies a record before publishing past it).
+func TestLiveTinyRingRecordsIntact(t *testing.T) {
+	needRoot(t)
+	sh := startDDShell(t)
+	defer sh.close()
+	p, err := Load(Options{RingBytes: 4096, IgnoreTgid: uint32(os.Getpid())})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	defer p.Close()
+	// The producer gets time to write over whatever the reader has
+	// handed back, as when the reader is preempted on a busy machine.
+	p.reader.afterPublish = func() { time.Sleep(20 * time.Microsecond) }
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sh.run(t)
+	}()
+	var read int
+	for {
+		select {
+		case <-done:
+			_, drops, _ := p.Stats()
+			t.Logf("%d events read intact, %d dropped", read, drops)
+			if read < 1000 {
+				t.Errorf("only %d events read", read)
+			}
+			return
+		default:
+		}
+		cpu, raw, err := p.Next()
+		if err != nil {
+			t.Fatalf("after %d events: %v", read, err)
+		}
+		if _, err := decodeEvent(cpu, raw); err != nil {
+			t.Fatalf("event %d: %v", read, err)
+		}
+		read++
 	}
 }
