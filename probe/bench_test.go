@@ -58,6 +58,22 @@ func (d *ddShell) close() {
 	d.cmd.Wait()
 }
 
+// loadWithDD starts a dd shell, then loads the probe with opts, ignoring
+// the test process (the shell, started first, is traced); both are closed
+// when the test ends.
+func loadWithDD(t *testing.T, opts Options) (*ddShell, *Probe) {
+	t.Helper()
+	sh := startDDShell(t)
+	t.Cleanup(sh.close)
+	opts.IgnoreTgid = uint32(os.Getpid())
+	p, err := Load(opts)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return sh, p
+}
+
 // BenchmarkDD runs dd (2M syscalls) untraced and traced with every event
 // read, and reports the slowdown ratio, the events read and the drops.
 func BenchmarkDD(b *testing.B) {
@@ -113,13 +129,7 @@ func BenchmarkDD(b *testing.B) {
 // reader's buffer has grown.
 func TestNextAllocs(t *testing.T) {
 	needRoot(t)
-	sh := startDDShell(t)
-	defer sh.close()
-	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	defer p.Close()
+	sh, p := loadWithDD(t, Options{})
 	if _, err := io.WriteString(sh.in, ddCmd); err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +152,7 @@ func TestNextAllocs(t *testing.T) {
 // checks that failed reservations are counted, then that reading resumes.
 func TestLiveDropsCounted(t *testing.T) {
 	needRoot(t)
-	sh := startDDShell(t)
-	defer sh.close()
-	p, err := Load(Options{RingBytes: 16 << 10, IgnoreTgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	defer p.Close()
+	sh, p := loadWithDD(t, Options{RingBytes: 16 << 10})
 	sh.run(t) // 2M syscalls into a 16 KiB ring nobody reads
 	events, drops, err := p.Stats()
 	if err != nil {

@@ -151,13 +151,7 @@ func TestSplitRecords(t *testing.T) {
 // held at that moment, which Stop flushes) and then io.EOF.
 func TestLiveStopDrains(t *testing.T) {
 	needRoot(t)
-	sh := startDDShell(t)
-	defer sh.close()
-	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	defer p.Close()
+	sh, p := loadWithDD(t, Options{})
 	if _, err := io.WriteString(sh.in, ddCmd); err != nil {
 		t.Fatal(err)
 	}
@@ -200,13 +194,7 @@ func TestLiveStopDrains(t *testing.T) {
 // reader copies a record before publishing past it).
 func TestLiveTinyRingRecordsIntact(t *testing.T) {
 	needRoot(t)
-	sh := startDDShell(t)
-	defer sh.close()
-	p, err := Load(Options{RingBytes: 4096, IgnoreTgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	defer p.Close()
+	sh, p := loadWithDD(t, Options{RingBytes: 4096})
 	// The producer gets time to write over whatever the reader has
 	// handed back, as when the reader is preempted on a busy machine.
 	p.reader.afterPublish = func() { time.Sleep(20 * time.Microsecond) }
