@@ -11,8 +11,10 @@ package main
 // the minimum of each; the load average is reported with the results.
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,6 +203,52 @@ func load1() float64 {
 	return v
 }
 
+// bpftraceFloor times dd under a bpftrace program that only counts the raw_syscalls
+// sys_enter and sys_exit tracepoints: the floor any tracer on them starts from. It returns the
+// fastest of rounds runs, or false when bpftrace is not installed (apt-get install bpftrace)
+// or cannot run. bpftrace needs tracefs: it is mounted for the run when it is not.
+func bpftraceFloor(b *testing.B, rounds int) (time.Duration, bool) {
+	bt, err := exec.LookPath("bpftrace")
+	if err != nil {
+		b.Logf("no bpftrace: the floor is not measured")
+		return 0, false
+	}
+	const tracefs = "/sys/kernel/tracing"
+	if _, err := os.Stat(tracefs + "/events/raw_syscalls"); err != nil {
+		if out, err := exec.Command("mount", "-t", "tracefs", "nodev", tracefs).CombinedOutput(); err != nil {
+			b.Logf("mounting tracefs for bpftrace: %v %s", err, out)
+			return 0, false
+		}
+		defer exec.Command("umount", tracefs).Run()
+	}
+	best := time.Duration(1 << 62)
+	for i := 0; i < rounds; i++ {
+		cmd := exec.Command(bt, "-e", "tracepoint:raw_syscalls:sys_enter { @e = count(); } tracepoint:raw_syscalls:sys_exit { @x = count(); }")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			b.Logf("bpftrace: %v", err)
+			return 0, false
+		}
+		// bpftrace prints "Attaching 2 probes..." before it attaches them.
+		line, err := bufio.NewReader(out).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "Attaching") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			b.Logf("bpftrace did not start: %q %v", line, err)
+			return 0, false
+		}
+		time.Sleep(time.Second)
+		best = min(best, timeDD(b))
+		cmd.Process.Signal(syscall.SIGINT)
+		go io.Copy(io.Discard, out) // the counts it prints on exit
+		cmd.Wait()
+	}
+	return best, true
+}
+
 // ddArgs is the workload of the dd benchmark: 2M one-byte system calls.
 var ddArgs = []string{"if=/dev/zero", "of=/dev/null", "bs=1", "count=1000000"}
 
@@ -273,6 +321,11 @@ func benchLiveDD(b *testing.B, bin string) {
 	b.ReportMetric(minTr.Seconds()/minUn.Seconds(), "slowdown")
 	b.ReportMetric(minUn.Seconds(), "untraced-s")
 	b.ReportMetric(minTr.Seconds(), "traced-s")
+	if floor, ok := bpftraceFloor(b, rounds); ok {
+		b.Logf("floor: dd under a count-only bpftrace program on the same tracepoints %.3fs (%.2fx); gosysdig adds %.0f%% to it",
+			floor.Seconds(), floor.Seconds()/minUn.Seconds(), 100*(minTr.Seconds()/floor.Seconds()-1))
+		b.ReportMetric(floor.Seconds()/minUn.Seconds(), "floor-slowdown")
+	}
 	b.ReportMetric(float64(events), "events")
 	b.ReportMetric(float64(drops), "drops")
 	b.ReportMetric(load1(), "load1")
