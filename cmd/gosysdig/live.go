@@ -142,7 +142,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	stats := &finalStats{}
+	stats := &finalStats{warn: p.stderr}
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -199,6 +199,7 @@ func liveLoadError(err error) string {
 // finalStats keeps the probe's counters as they were when it was closed, so the summary
 // printed after the capture ends still has them.
 type finalStats struct {
+	warn          io.Writer // where a failure to stop cleanly is reported
 	mu            sync.Mutex
 	stopped       bool
 	events, drops uint64
@@ -210,7 +211,11 @@ func (f *finalStats) stop(pr *probe.Probe) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.stopped {
-		pr.Stop()
+		if err := pr.Stop(); err != nil {
+			// Tracing has ended all the same; only the read/write enters in flight at
+			// that moment may be missing.
+			fmt.Fprintf(f.warn, "warning: %v\n", err)
+		}
 		f.events, f.drops, _ = pr.Stats()
 		f.stopped = true
 	}
