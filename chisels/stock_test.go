@@ -391,3 +391,44 @@ func TestBuiltinSpectrogramTTY(t *testing.T) {
 		}
 	}
 }
+
+// TestBuiltinChiselsPc runs the table chisels with sysdig's -pc (container columns) on the shared
+// captures and compares them with sysdig's stock chisels given the same flag.
+func TestBuiltinChiselsPc(t *testing.T) {
+	sysdig, err := exec.LookPath("sysdig")
+	if err != nil {
+		unavailable(t, "sysdig is not installed: %v", err)
+	}
+	if _, err := os.Stat(stockDir); err != nil {
+		unavailable(t, "sysdig's chisels are not installed: %v", err)
+	}
+	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	if len(traces) == 0 {
+		unavailable(t, "no shared captures in ../../shared/traces")
+	}
+	bin := gosysdig(t)
+	empty := t.TempDir()
+	for _, name := range []string{"topprocs_cpu", "topprocs_net", "topprocs_file", "topprocs_errors", "topscalls",
+		"topscalls_time", "topfiles_time", "topfiles_errors", "topconns", "topports_server"} {
+		for _, tr := range traces {
+			tr, _ = filepath.Abs(tr)
+			want := runTool(sysdig, "-r", tr, "-pc", "-c", filepath.Join(stockDir, name+".lua"))
+			got := runIn(empty, bin, "-r", tr, "-pc", "-c", name)
+			if !strings.Contains(want, "container.name") {
+				t.Fatalf("sysdig's %s -pc has no container column:\n%s", name, clip(want))
+			}
+			if !sameOutput(want, got) {
+				t.Errorf("builtin %s -pc on %s differs from sysdig's\n--- sysdig\n%s\n--- gosysdig\n%s", name, filepath.Base(tr), clip(want), clip(got))
+			}
+		}
+	}
+	// echo_fds names the container in each header line: its output is exact.
+	for _, tr := range traces {
+		tr, _ = filepath.Abs(tr)
+		want := runTool(sysdig, "-r", tr, "-pc", "-c", filepath.Join(stockDir, "echo_fds.lua"))
+		got := runIn(empty, bin, "-r", tr, "-pc", "-c", "echo_fds")
+		if got != want {
+			t.Errorf("builtin echo_fds -pc on %s differs from sysdig's\n--- sysdig\n%s\n--- gosysdig\n%s", filepath.Base(tr), clip(want), clip(got))
+		}
+	}
+}

@@ -153,6 +153,9 @@ function M.top(spec)
 	local live = false
 
 	function on_init()
+		if spec.pc_keys ~= nil and sysdig.is_print_container_data() then
+			spec.keys, spec.key_descs = spec.pc_keys, spec.pc_key_descs
+		end
 		for i, name in ipairs(spec.keys) do
 			fkeys[i] = chisel.request_field(name)
 		end

@@ -8,6 +8,9 @@ args = {}
 require("gs_common").top{
 	keys = {"fd.l4proto", "fd.name"},
 	key_descs = {"Proto", "Conn"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"container.name", "fd.l4proto", "fd.name"},
+	pc_key_descs = {"container.name", "Proto", "Conn"},
 	value = "evt.rawarg.res",
 	value_desc = "Bytes",
 	filter = "(fd.type=ipv4 or fd.type=ipv6) and evt.is_io=true",

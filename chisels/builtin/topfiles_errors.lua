@@ -8,6 +8,9 @@ args = {}
 require("gs_common").top{
 	keys = {"fd.name"},
 	key_descs = {"Filename"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"fd.name", "container.name"},
+	pc_key_descs = {"Filename", "container.name"},
 	value = "evt.count",
 	value_desc = "#Errors",
 	filter = "fd.type=file and evt.failed=true",

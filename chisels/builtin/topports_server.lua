@@ -8,6 +8,9 @@ args = {}
 require("gs_common").top{
 	keys = {"fd.sport"},
 	key_descs = {"Srv Port"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"fd.sport", "container.name"},
+	pc_key_descs = {"Srv Port", "container.name"},
 	value = "evt.rawarg.res",
 	value_desc = "Bytes",
 	filter = "(fd.type=ipv4 or fd.type=ipv6) and evt.is_io=true",

@@ -9,6 +9,9 @@ args = {}
 require("gs_common").top{
 	keys = {"proc.name", "proc.pid"},
 	key_descs = {"Process", "PID"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"proc.name", "proc.pid", "proc.vpid", "container.name"},
+	pc_key_descs = {"Process", "Host_pid", "Container_pid", "container.name"},
 	value = "thread.cpu",
 	value_name = "thread.exectime", -- what sysdig names the column in -j output
 	scale = 10000000, -- ticks of 10ms, in ns

@@ -8,6 +8,9 @@ args = {}
 require("gs_common").top{
 	keys = {"proc.name", "proc.pid"},
 	key_descs = {"Process", "PID"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"proc.name", "proc.pid", "thread.vtid", "container.name"},
+	pc_key_descs = {"Process", "Host_pid", "Container_pid", "container.name"},
 	value = "evt.rawarg.res",
 	value_desc = "Bytes",
 	filter = "(fd.type=ipv4 or fd.type=ipv6) and evt.is_io=true",

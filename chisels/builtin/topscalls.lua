@@ -8,6 +8,9 @@ args = {}
 require("gs_common").top{
 	keys = {"evt.type"},
 	key_descs = {"Syscall"},
+	-- with -pc (sysdig -pc): the container too
+	pc_keys = {"evt.type", "container.name"},
+	pc_key_descs = {"Syscall", "container.name"},
 	value = "evt.count",
 	value_desc = "# Calls",
 	filter = "evt.type!=switch",

@@ -26,11 +26,12 @@ type chiselSink struct {
 // the chisel's own filter adds to.
 func newChiselSink(name string, args []string, p *pipeline) (sink, []string, error) {
 	cfg := &chisels.Config{
-		Out:   p.bw,
-		Ctx:   p.ctx,
-		JSON:  p.o.json,
-		Input: p.o.read,
-		Live:  p.o.read == "",
+		Out:            p.bw,
+		Ctx:            p.ctx,
+		JSON:           p.o.json,
+		Input:          p.o.read,
+		Live:           p.o.read == "",
+		PrintContainer: p.o.printContainer,
 		LastTS: func() uint64 {
 			if p.ctx.Ev == nil {
 				return 0

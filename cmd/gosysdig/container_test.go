@@ -216,8 +216,9 @@ func TestLivePodmanContainer(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "live.scap")
-	cmd, out, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "--podman-socket", sock,
-		"-w", capFile, "-p", containerFormat, containerFilter)
+	// -w prints nothing (as sysdig's): the checks read the file back.
+	cmd, _, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "--podman-socket", sock,
+		"-w", capFile, containerFilter)
 	name := "gosysdig-test-" + randomHex(t, 8)
 	cidFile := filepath.Join(dir, "cid")
 	t.Cleanup(func() {
@@ -237,7 +238,6 @@ func TestLivePodmanContainer(t *testing.T) {
 	if strings.Contains(errb.String(), "warning") {
 		t.Errorf("unexpected warning:\n%s", errb.String())
 	}
-	checkContainerLines(t, out.String(), id, name, image)
 
 	// The -w file has the container's event: gosysdig -r shows the name on bash's events and
 	// sysdig -r shows the container event.
@@ -327,15 +327,20 @@ func TestLiveContainerDockerAPI(t *testing.T) {
 	}
 	defer func() { early.Process.Kill(); early.Wait() }()
 	time.Sleep(200 * time.Millisecond)
-	cmd, out, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "--docker-socket", sock, "--podman-socket", "",
-		"-w", capFile, "-p", containerFormat, containerFilter)
+	// -w prints nothing (as sysdig's): the checks read the file back.
+	cmd, _, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "--docker-socket", sock, "--podman-socket", "",
+		"-w", capFile, containerFilter)
 	sh(t, enter+"bash -c 'echo in; sleep 1; echo out' >/dev/null")
 	sh(t, "bash -c 'echo host' >/dev/null")
 	stopTraced(t, cmd, errb)
 	if strings.Contains(errb.String(), "warning") {
 		t.Errorf("unexpected warning:\n%s", errb.String())
 	}
-	checkContainerLines(t, out.String(), id, name, image)
+	back, err := exec.Command(bin, "-r", capFile, "-p", containerFormat, containerFilter).Output()
+	if err != nil {
+		t.Fatalf("gosysdig -r: %v", err)
+	}
+	checkContainerLines(t, string(back), id, name, image)
 	r, err := capture.Open(capFile)
 	if err != nil {
 		t.Fatal(err)

@@ -95,7 +95,9 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 		}
 		p.sinks = append(p.sinks, ps)
 	}
-	if (o.chisel == "" && o.write == "") || o.format != "" {
+	// Like sysdig, events are printed unless -q, -w (which implies -q) or a chisel (which
+	// prints what it wants) says otherwise, with -p or without.
+	if !o.quiet && o.chisel == "" && o.write == "" {
 		formatter, err := output.New(o.format, o.json)
 		if err != nil {
 			return nil, &exitError{code: 1, msg: err.Error()}

@@ -17,6 +17,7 @@ type options struct {
 	read       string
 	format     string
 	json       bool
+	quiet      bool
 	ascii      bool
 	hex        bool
 	hexASCII   bool
@@ -41,6 +42,8 @@ type options struct {
 	rotateEvts int64
 	maxFiles   int
 	pcap       string
+	// printContainer is set by -pc: chisels show container columns.
+	printContainer bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -63,6 +66,7 @@ func newRootCmd() *cobra.Command {
 	f.StringVarP(&o.read, "read", "r", "", "read events from a capture file")
 	f.StringVarP(&o.format, "print", "p", "", "print events with this format (sysdig's -p)")
 	f.BoolVarP(&o.json, "json", "j", false, "print events as JSON")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print events (with -w, implied)")
 	f.BoolVarP(&o.ascii, "print-ascii", "A", false, "print buffers as ASCII text")
 	f.BoolVarP(&o.hex, "print-hex", "x", false, "print buffers in hex")
 	f.BoolVarP(&o.hexASCII, "print-hex-ascii", "X", false, "print buffers in hex and ASCII")
@@ -95,7 +99,28 @@ func newRootCmd() *cobra.Command {
 	return cmd
 }
 
+// pcFormat is sysdig's -pc (-pcontainer) format.
+const pcFormat = "*%evt.num %evt.outputtime %evt.cpu %container.name (%container.id) %proc.name (%thread.tid:%thread.vtid) %evt.dir %evt.type %evt.info"
+
+// presetFormat turns sysdig's -p presets into their format: -pc and -pcontainer print the
+// container of each event and make chisels show container columns. sysdig's -pk and -pm
+// presets print Kubernetes and Mesos fields gosysdig does not have: an error, rather than
+// printing the letter.
+func presetFormat(o *options) error {
+	switch o.format {
+	case "c", "container":
+		o.format = pcFormat
+		o.printContainer = true
+	case "k", "kubernetes", "m", "mesos":
+		return &exitError{code: 1, msg: fmt.Sprintf("-p%s: gosysdig has no Kubernetes or Mesos fields; use -pc for containers", o.format)}
+	}
+	return nil
+}
+
 func run(w io.Writer, o *options, args []string) error {
+	if err := presetFormat(o); err != nil {
+		return err
+	}
 	switch {
 	case o.version:
 		fmt.Fprintf(w, "gosysdig version %s\n", version)
