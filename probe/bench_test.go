@@ -133,7 +133,7 @@ func TestNextAllocs(t *testing.T) {
 	if _, err := io.WriteString(sh.in, ddCmd); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 1000; i++ { // warm up: grow the record buffer
+	for i := 0; i < 200000; i++ { // warm up: grow the buffers and queues
 		if _, _, err := p.Next(); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,8 @@
 // all little-endian and packed. Next strips the u16 cpu prefix and returns
 // the event (header + lengths + values); len covers exactly those bytes.
 // A record may hold two events back to back (a read/write enter and its
-// exit, see Cost per event): Next returns them one by one.
+// exit, see Cost per event): Next returns them one by one, and returns the
+// events of all CPUs in timestamp order (order.go).
 // Event ids and parameter layouts are the 0.29.3 ones (scap-events.tsv
 // *_0.29.3 columns); flags use the PPM numbering. Syscalls without a
 // dedicated 0.29.3 event are sent as the generic events 0/1.
@@ -114,6 +115,12 @@ const DefaultSnaplen = 80
 // MaxSnaplen is the largest data buffer the probe copies per parameter.
 const MaxSnaplen = 16384
 
+// orderWindow is how long an event may wait for an older one from another
+// CPU (see orderer): the longest a read or write may run without leaving
+// its CPU and still come out in order, and the latency the merge adds on a
+// machine whose other CPUs are idle.
+const orderWindow = 5 * time.Millisecond
+
 // pollInterval bounds the latency of an event: the probe does not wake the
 // reader per event (BPF_RB_NO_WAKEUP, only when the ring is half full),
 // so an idle reader looks at the ring again after this long.
@@ -154,9 +161,13 @@ type Probe struct {
 	stopOnce sync.Once
 	stopErr  error
 	drained  bool
-	// pending is the rest of the last record read: a read/write enter
-	// and its exit share one record (held_enter in bpf/probe.c).
-	pending []byte
+	// order puts the events back in timestamp order; watermark is the
+	// time the ring was last found empty (see orderer); final is set when
+	// nothing more will enter the ring and has been read.
+	order       *orderer
+	watermark   uint64
+	final       bool
+	clockOffset int64 // wall clock - CLOCK_MONOTONIC, as given to the probe
 	// suspended0 is suspendedNs at Load; tsFix the suspended time since
 	// then, added to every timestamp (see Timestamps above); untilCheck
 	// counts events down to the next look at the clocks.
@@ -173,11 +184,18 @@ func Load(opts Options) (*Probe, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe: reading embedded object: %w", err)
 	}
-	if err := configure(spec, opts); err != nil {
+	offset, ncpu, err := configure(spec, opts)
+	if err != nil {
 		return nil, err
 	}
 
-	p := &Probe{closed: make(chan struct{}), stopped: make(chan struct{}), suspended0: suspendedNs()}
+	p := &Probe{
+		closed:      make(chan struct{}),
+		stopped:     make(chan struct{}),
+		suspended0:  suspendedNs(),
+		clockOffset: offset,
+		order:       newOrderer(ncpu, uint64(orderWindow)),
+	}
 	if err := spec.LoadAndAssign(&p.objs, nil); err != nil {
 		return nil, loadError(err)
 	}
@@ -197,7 +215,10 @@ func Load(opts Options) (*Probe, error) {
 	return p, nil
 }
 
-func configure(spec *ebpf.CollectionSpec, opts Options) error {
+// configure writes opts into the probe's settings and sizes its maps; it
+// returns the clock offset given to the probe and the number of possible
+// CPUs.
+func configure(spec *ebpf.CollectionSpec, opts Options) (offset int64, ncpu int, err error) {
 	snap := opts.Snaplen
 	if snap == 0 {
 		snap = DefaultSnaplen
@@ -205,9 +226,9 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	if snap > MaxSnaplen {
 		snap = MaxSnaplen
 	}
-	offset, err := monoOffset()
+	offset, err = monoOffset()
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	vars := map[string]any{
 		"snaplen":         snap,
@@ -221,21 +242,21 @@ func configure(spec *ebpf.CollectionSpec, opts Options) error {
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
 		if !ok {
-			return fmt.Errorf("probe: object has no setting %q", name)
+			return 0, 0, fmt.Errorf("probe: object has no setting %q", name)
 		}
 		if err := vs.Set(v); err != nil {
-			return fmt.Errorf("probe: setting %s: %w", name, err)
+			return 0, 0, fmt.Errorf("probe: setting %s: %w", name, err)
 		}
 	}
 
 	spec.Maps["events"].MaxEntries = ringSize(opts.RingBytes)
-	ncpu, err := ebpf.PossibleCPU()
+	ncpu, err = ebpf.PossibleCPU()
 	if err != nil {
-		return fmt.Errorf("probe: counting CPUs: %w", err)
+		return 0, 0, fmt.Errorf("probe: counting CPUs: %w", err)
 	}
 	spec.Maps["scratch_map"].MaxEntries = uint32(ncpu)
 	spec.Maps["cpu_state_map"].MaxEntries = uint32(ncpu)
-	return nil
+	return offset, ncpu, nil
 }
 
 // ringSize rounds n up to a power of two of at least one page, as the
@@ -336,41 +357,68 @@ func (p *Probe) attach() error {
 }
 
 // Next returns the next event: the CPU it happened on and its scap bytes
-// (header, lengths and values). ev is valid until the next call. After
-// Close, Next returns an error wrapping os.ErrClosed and io.EOF.
+// (header, lengths and values), in timestamp order (see orderer). ev is
+// valid until the next call. After Stop, Next returns what the ring still
+// holds, then an error wrapping os.ErrClosed and io.EOF; after Close, that
+// error at once.
 func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
-	if len(p.pending) > 0 {
-		return p.split(p.pending)
-	}
 	spins := 0
 	for {
-		raw, err := p.reader.next()
+		if cpu, ev, ok := p.order.next(p.watermark, p.final); ok {
+			return cpu, ev, nil
+		}
+		if p.final {
+			return 0, nil, errClosed
+		}
+		select {
+		case <-p.closed:
+			return 0, nil, errClosed
+		default:
+		}
+		// The watermark is the time read before a pass that empties the
+		// ring: what happened before it, minus the window, is all here.
+		now := p.nowTS()
+		empty, err := p.pull()
 		switch {
-		case err == nil:
-			return p.split(raw)
-		case err == errRingBusy && spins < 1000:
-			// A producer is between reserve and commit: a few
-			// hundred nanoseconds at most, unless it was preempted.
-			spins++
-			runtime.Gosched()
-			continue
-		case err == errRingEmpty || err == errRingBusy:
+		case err == nil && !empty:
 			spins = 0
+			continue
+		case err == nil:
+			p.watermark = now
+			spins = 0
+			if _, ok := p.order.ready(p.watermark, false); ok {
+				continue
+			}
 			p.checkSuspend()
 			select {
-			case <-p.closed:
-				return 0, nil, errClosed
 			case <-p.stopped:
 				// Stopped: what Stop flushed came before the close of
-				// stopped, so one more look at the ring finds it all.
+				// stopped, so one more pass finds it all; then every
+				// queued event may go.
 				if p.drained {
-					return 0, nil, errClosed
+					p.final = true
 				}
 				p.drained = true
 				continue
 			default:
 			}
-			err = p.reader.wait(int(pollInterval / time.Millisecond))
+			ms := int(pollInterval / time.Millisecond)
+			if w := p.order.wait(p.watermark); w > 0 && int(w/1e6)+1 < ms {
+				ms = int(w/1e6) + 1
+			}
+			err = p.reader.wait(ms)
+			if err == nil {
+				continue
+			}
+		case err == errRingBusy && spins < 1000:
+			// A producer is between reserve and commit: a few hundred
+			// nanoseconds at most, unless it was preempted.
+			spins++
+			runtime.Gosched()
+			continue
+		case err == errRingBusy:
+			spins = 0
+			err = p.reader.wait(1)
 			if err == nil {
 				continue
 			}
@@ -378,33 +426,77 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 		if errors.Is(err, os.ErrClosed) {
 			return 0, nil, errClosed
 		}
-		return 0, nil, fmt.Errorf("probe: reading ring buffer: %w", err)
+		return 0, nil, err
 	}
 }
 
-// split returns the first event of a record (u16 cpu + event, possibly
-// followed by more of them) and keeps the rest for the next call.
-func (p *Probe) split(raw []byte) (uint16, []byte, error) {
-	p.pending = nil
-	if len(raw) < 2+26 {
-		return 0, nil, fmt.Errorf("probe: short record (%d bytes)", len(raw))
+// pullMax bounds the events one pass of pull queues, so that the first of
+// them do not wait for a long backlog to be copied.
+const pullMax = 4096
+
+// pull moves the records of the ring into the orderer: all of them (empty
+// true: the ring was found empty), or pullMax events. err is errRingBusy
+// when a record is still being written.
+func (p *Probe) pull() (empty bool, err error) {
+	for n := 0; n < pullMax; {
+		raw, err := p.reader.next()
+		switch {
+		case err == errRingEmpty:
+			return true, nil
+		case err == errRingBusy:
+			return false, err
+		case err != nil:
+			if errors.Is(err, os.ErrClosed) {
+				return false, err
+			}
+			return false, fmt.Errorf("probe: reading ring buffer: %w", err)
+		}
+		k, err := forEachEvent(raw, p.queue)
+		n += k
+		if err != nil {
+			return false, err
+		}
 	}
-	n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
-	if n < 2+26 || n > uint32(len(raw)) {
-		return 0, nil, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
-	}
-	if uint32(len(raw)) > n {
-		p.pending = raw[n:]
-	}
+	return false, nil
+}
+
+// queue hands an event of the ring to the orderer, with the time spent
+// suspended since Load added to its timestamp.
+func (p *Probe) queue(cpu uint16, ev []byte) {
 	if p.untilCheck--; p.untilCheck == 0 {
 		p.checkSuspend()
 	}
 	if p.tsFix != 0 {
-		binary.LittleEndian.PutUint64(raw[2:], binary.LittleEndian.Uint64(raw[2:])+uint64(p.tsFix))
+		binary.LittleEndian.PutUint64(ev, binary.LittleEndian.Uint64(ev)+uint64(p.tsFix))
 	}
-	// Capacity ends with the event: a caller appending to it (padding a
-	// capture block, say) must not overwrite the next one.
-	return uint16(raw[0]) | uint16(raw[1])<<8, raw[2:n:n], nil
+	p.order.push(cpu, ev)
+}
+
+// forEachEvent calls fn with each event of a ring record (u16 cpu + event,
+// possibly followed by more of them: a read/write enter and its exit) and
+// returns how many there were.
+func forEachEvent(raw []byte, fn func(cpu uint16, ev []byte)) (int, error) {
+	k := 0
+	for len(raw) > 0 {
+		if len(raw) < 2+26 {
+			return k, fmt.Errorf("probe: short record (%d bytes)", len(raw))
+		}
+		n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
+		if n < 2+26 || n > uint32(len(raw)) {
+			return k, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
+		}
+		fn(uint16(raw[0])|uint16(raw[1])<<8, raw[2:n:n])
+		raw = raw[n:]
+		k++
+	}
+	return k, nil
+}
+
+// nowTS is the current time in the events' timestamp base.
+func (p *Probe) nowTS() uint64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return uint64(ts.Nano() + p.clockOffset + p.tsFix)
 }
 
 // checkSuspend updates tsFix when the machine has been suspended since
