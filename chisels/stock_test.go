@@ -159,9 +159,10 @@ func sameOutput(want, got string) bool {
 	return true
 }
 
-// TestStockChisels runs sysdig's chisels on every shared capture and compares the output with
-// sysdig 0.29.3's, ties at a top-N cut ignored.
-func TestStockChisels(t *testing.T) {
+// stockSetup returns sysdig, the shared captures (absolute paths) and the gosysdig binary,
+// reporting what is missing as unavailable does.
+func stockSetup(t *testing.T) (sysdig string, traces []string, bin string) {
+	t.Helper()
 	sysdig, err := exec.LookPath("sysdig")
 	if err != nil {
 		unavailable(t, "sysdig is not installed: %v", err)
@@ -169,11 +170,20 @@ func TestStockChisels(t *testing.T) {
 	if _, err := os.Stat(stockDir); err != nil {
 		unavailable(t, "sysdig's chisels are not installed: %v", err)
 	}
-	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	traces, _ = filepath.Glob("../../shared/traces/*.scap")
 	if len(traces) == 0 {
 		unavailable(t, "no shared captures in ../../shared/traces")
 	}
-	bin := gosysdig(t)
+	for i := range traces {
+		traces[i], _ = filepath.Abs(traces[i])
+	}
+	return sysdig, traces, gosysdig(t)
+}
+
+// TestStockChisels runs sysdig's chisels on every shared capture and compares the output with
+// sysdig 0.29.3's, ties at a top-N cut ignored.
+func TestStockChisels(t *testing.T) {
+	sysdig, traces, bin := stockSetup(t)
 	for _, tc := range stockCases {
 		tc := tc
 		name := tc.name
@@ -287,21 +297,7 @@ var builtinCases = []struct {
 var aroundFile = filepath.Join(os.TempDir(), "gosysdig-around-test.scap")
 
 func TestBuiltinChisels(t *testing.T) {
-	sysdig, err := exec.LookPath("sysdig")
-	if err != nil {
-		unavailable(t, "sysdig is not installed: %v", err)
-	}
-	if _, err := os.Stat(stockDir); err != nil {
-		unavailable(t, "sysdig's chisels are not installed: %v", err)
-	}
-	traces, _ := filepath.Glob("../../shared/traces/*.scap")
-	if len(traces) == 0 {
-		unavailable(t, "no shared captures in ../../shared/traces")
-	}
-	for i := range traces {
-		traces[i], _ = filepath.Abs(traces[i])
-	}
-	bin := gosysdig(t)
+	sysdig, traces, bin := stockSetup(t)
 	for _, tc := range builtinCases {
 		tc := tc
 		name := tc.name
@@ -395,23 +391,11 @@ func TestBuiltinSpectrogramTTY(t *testing.T) {
 // TestBuiltinChiselsPc runs the table chisels with sysdig's -pc (container columns) on the shared
 // captures and compares them with sysdig's stock chisels given the same flag.
 func TestBuiltinChiselsPc(t *testing.T) {
-	sysdig, err := exec.LookPath("sysdig")
-	if err != nil {
-		unavailable(t, "sysdig is not installed: %v", err)
-	}
-	if _, err := os.Stat(stockDir); err != nil {
-		unavailable(t, "sysdig's chisels are not installed: %v", err)
-	}
-	traces, _ := filepath.Glob("../../shared/traces/*.scap")
-	if len(traces) == 0 {
-		unavailable(t, "no shared captures in ../../shared/traces")
-	}
-	bin := gosysdig(t)
+	sysdig, traces, bin := stockSetup(t)
 	empty := t.TempDir()
 	for _, name := range []string{"topprocs_cpu", "topprocs_net", "topprocs_file", "topprocs_errors", "topscalls",
 		"topscalls_time", "topfiles_time", "topfiles_errors", "topconns", "topports_server"} {
 		for _, tr := range traces {
-			tr, _ = filepath.Abs(tr)
 			want := runTool(sysdig, "-r", tr, "-pc", "-c", filepath.Join(stockDir, name+".lua"))
 			got := runIn(empty, bin, "-r", tr, "-pc", "-c", name)
 			if !strings.Contains(want, "container.name") {
@@ -424,7 +408,6 @@ func TestBuiltinChiselsPc(t *testing.T) {
 	}
 	// echo_fds names the container in each header line: its output is exact.
 	for _, tr := range traces {
-		tr, _ = filepath.Abs(tr)
 		want := runTool(sysdig, "-r", tr, "-pc", "-c", filepath.Join(stockDir, "echo_fds.lua"))
 		got := runIn(empty, bin, "-r", tr, "-pc", "-c", "echo_fds")
 		if got != want {

@@ -12,13 +12,7 @@ import (
 // (the container-friendly format), -q (nothing printed), -w with -p (-w implies -q) and a chisel
 // with -p (only the chisel prints).
 func TestPrintPresetsAndQuiet(t *testing.T) {
-	shared := sharedDir(t)
-	sysdig := needSysdig(t)
-	bin := buildBinary(t)
-	traces, _ := filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
-	if len(traces) == 0 {
-		t.Fatal("no traces")
-	}
+	sysdig, bin, traces := sysdigAndTraces(t)
 	for _, tr := range traces {
 		out := filepath.Join(t.TempDir(), "out.scap")
 		for _, args := range [][]string{

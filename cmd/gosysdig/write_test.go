@@ -22,17 +22,25 @@ func needSysdig(t *testing.T) string {
 	return p
 }
 
+// sysdigAndTraces returns sysdig, gosysdig built for the test and the shared traces.
+func sysdigAndTraces(t *testing.T) (sysdig, bin string, traces []string) {
+	t.Helper()
+	shared := sharedDir(t)
+	sysdig = needSysdig(t)
+	bin = buildBinary(t)
+	traces, _ = filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
+	if len(traces) == 0 {
+		t.Fatal("no traces")
+	}
+	return sysdig, bin, traces
+}
+
 // TestWriteReadBack rewrites every shared trace with -w (plain and -z), then checks that
 // sysdig 0.29.3 and gosysdig both print from the copy exactly what sysdig prints from the
 // original, and that every compatibility case still holds on the copies.
 func TestWriteReadBack(t *testing.T) {
 	shared := sharedDir(t)
-	sysdig := needSysdig(t)
-	bin := buildBinary(t)
-	traces, _ := filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
-	if len(traces) == 0 {
-		t.Fatal("no traces")
-	}
+	sysdig, bin, traces := sysdigAndTraces(t)
 	for _, compress := range []bool{false, true} {
 		dir := t.TempDir()
 		for _, tr := range traces {
