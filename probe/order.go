@@ -40,8 +40,9 @@ func newOrderer(ncpu int, window uint64) *orderer {
 	return &orderer{queues: make([]cpuQueue, ncpu), window: window}
 }
 
-// push queues a copy of ev (a scap event: ts at bytes 0-7) from cpu.
-func (o *orderer) push(cpu uint16, ev []byte) {
+// push queues a copy of ev (a scap event: ts at bytes 0-7) from cpu, its
+// timestamp moved by shift.
+func (o *orderer) push(cpu uint16, ev []byte, shift uint64) {
 	if int(cpu) >= len(o.queues) { // not a possible CPU: keep it anyway
 		o.queues = append(o.queues, make([]cpuQueue, int(cpu)+1-len(o.queues))...)
 	}
@@ -56,7 +57,11 @@ func (o *orderer) push(cpu uint16, ev []byte) {
 	}
 	off := len(q.arena)
 	q.arena = append(q.arena, ev...)
-	q.recs = append(q.recs, queuedEvent{ts: binary.LittleEndian.Uint64(ev), off: off, end: len(q.arena)})
+	ts := binary.LittleEndian.Uint64(ev) + shift
+	if shift != 0 {
+		binary.LittleEndian.PutUint64(q.arena[off:], ts)
+	}
+	q.recs = append(q.recs, queuedEvent{ts: ts, off: off, end: len(q.arena)})
 	o.queued++
 }
 

@@ -28,10 +28,10 @@ func TestOrdererMerges(t *testing.T) {
 	o := newOrderer(2, 100)
 	// CPU 1's events came first into the ring; CPU 0's enter (ts 10) was
 	// held until its exit (ts 40).
-	o.push(1, orderEvent(20))
-	o.push(1, orderEvent(30))
-	o.push(0, orderEvent(10))
-	o.push(0, orderEvent(40))
+	o.push(1, orderEvent(20), 0)
+	o.push(1, orderEvent(30), 0)
+	o.push(0, orderEvent(10), 0)
+	o.push(0, orderEvent(40), 0)
 	for i := 0; i < 2; i++ { // ready only looks
 		if c, ok := o.ready(0, false); !ok || c != 0 {
 			t.Fatalf("ready: cpu %d %v, want cpu 0", c, ok)
@@ -52,9 +52,9 @@ func TestOrdererMerges(t *testing.T) {
 		t.Fatalf("at the watermark: %v %v", cpus, tss)
 	}
 	// final: everything goes, oldest first.
-	o.push(1, orderEvent(70))
-	o.push(0, orderEvent(60))
-	o.push(0, orderEvent(80))
+	o.push(1, orderEvent(70), 0)
+	o.push(0, orderEvent(60), 0)
+	o.push(0, orderEvent(80), 0)
 	if _, tss := drainOrder(o, 0, true); len(tss) != 3 || tss[0] != 60 || tss[1] != 70 || tss[2] != 80 {
 		t.Fatalf("final: %v", tss)
 	}
@@ -69,7 +69,7 @@ func TestOrdererCompacts(t *testing.T) {
 	o := newOrderer(2, 0)
 	next := uint64(1)
 	for i := uint64(1); i <= 10000; i++ {
-		o.push(0, orderEvent(i))
+		o.push(0, orderEvent(i), 0)
 		if i%2 == 0 { // keep a backlog: pop one for every two pushed
 			_, ev, ok := o.next(0, true)
 			if !ok || binary.LittleEndian.Uint64(ev) != next {
@@ -87,8 +87,22 @@ func TestOrdererCompacts(t *testing.T) {
 // TestOrdererUnknownCPU keeps an event of a CPU beyond those counted.
 func TestOrdererUnknownCPU(t *testing.T) {
 	o := newOrderer(1, 0)
-	o.push(3, orderEvent(5))
+	o.push(3, orderEvent(5), 0)
 	if cpus, tss := drainOrder(o, 0, true); len(tss) != 1 || cpus[0] != 3 {
 		t.Fatalf("got %v %v", cpus, tss)
+	}
+}
+
+// TestOrdererShift checks that a pushed event's timestamp is moved by the
+// shift (time suspended since Load) in the copy and in the order.
+func TestOrdererShift(t *testing.T) {
+	o := newOrderer(1, 0)
+	ev := orderEvent(5)
+	o.push(0, ev, 100)
+	if binary.LittleEndian.Uint64(ev) != 5 {
+		t.Errorf("the source event was changed")
+	}
+	if _, tss := drainOrder(o, 0, true); len(tss) != 1 || tss[0] != 105 {
+		t.Fatalf("got %v, want [105]", tss)
 	}
 }

@@ -88,7 +88,6 @@
 package probe
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -167,6 +166,7 @@ type Probe struct {
 	order       *orderer
 	watermark   uint64
 	final       bool
+	pulled      int   // events queued by the current pass of pull
 	clockOffset int64 // wall clock - CLOCK_MONOTONIC, as given to the probe
 	// suspended0 is suspendedNs at Load; tsFix the suspended time since
 	// then, added to every timestamp (see Timestamps above); untilCheck
@@ -438,39 +438,39 @@ const pullMax = 4096
 // true: the ring was found empty), or pullMax events. err is errRingBusy
 // when a record is still being written.
 func (p *Probe) pull() (empty bool, err error) {
-	for n := 0; n < pullMax; {
-		raw, err := p.reader.next()
+	for p.pulled = 0; p.pulled < pullMax; {
+		err := p.reader.next(p.queueRecord)
 		switch {
+		case err == nil:
 		case err == errRingEmpty:
 			return true, nil
-		case err == errRingBusy:
+		case err == errRingBusy, errors.Is(err, os.ErrClosed), errors.Is(err, errBadRecord):
 			return false, err
-		case err != nil:
-			if errors.Is(err, os.ErrClosed) {
-				return false, err
-			}
+		default:
 			return false, fmt.Errorf("probe: reading ring buffer: %w", err)
-		}
-		k, err := forEachEvent(raw, p.queue)
-		n += k
-		if err != nil {
-			return false, err
 		}
 	}
 	return false, nil
 }
 
-// queue hands an event of the ring to the orderer, with the time spent
+// queueRecord copies the events of a ring record into the orderer.
+func (p *Probe) queueRecord(rec []byte) error {
+	k, err := forEachEvent(rec, p.queue)
+	p.pulled += k
+	return err
+}
+
+// queue copies an event of the ring into the orderer, with the time spent
 // suspended since Load added to its timestamp.
 func (p *Probe) queue(cpu uint16, ev []byte) {
 	if p.untilCheck--; p.untilCheck == 0 {
 		p.checkSuspend()
 	}
-	if p.tsFix != 0 {
-		binary.LittleEndian.PutUint64(ev, binary.LittleEndian.Uint64(ev)+uint64(p.tsFix))
-	}
-	p.order.push(cpu, ev)
+	p.order.push(cpu, ev, uint64(p.tsFix))
 }
+
+// errBadRecord is a ring record that does not hold whole events.
+var errBadRecord = errors.New("probe: bad ring record")
 
 // forEachEvent calls fn with each event of a ring record (u16 cpu + event,
 // possibly followed by more of them: a read/write enter and its exit) and
@@ -479,11 +479,11 @@ func forEachEvent(raw []byte, fn func(cpu uint16, ev []byte)) (int, error) {
 	k := 0
 	for len(raw) > 0 {
 		if len(raw) < 2+26 {
-			return k, fmt.Errorf("probe: short record (%d bytes)", len(raw))
+			return k, fmt.Errorf("%w: short record (%d bytes)", errBadRecord, len(raw))
 		}
 		n := 2 + (uint32(raw[18]) | uint32(raw[19])<<8 | uint32(raw[20])<<16 | uint32(raw[21])<<24)
 		if n < 2+26 || n > uint32(len(raw)) {
-			return k, fmt.Errorf("probe: record of %d bytes holds an event of %d", len(raw), n-2)
+			return k, fmt.Errorf("%w: record of %d bytes holds an event of %d", errBadRecord, len(raw), n-2)
 		}
 		fn(uint16(raw[0])|uint16(raw[1])<<8, raw[2:n:n])
 		raw = raw[n:]

@@ -33,7 +33,6 @@ type ringReader struct {
 	published uint64 // consumer position last stored for the kernel
 	prod      uint64 // producer position loaded at the start of the batch
 	epfd      int
-	buf       []byte // copy of the last record returned
 	closed    bool
 	// state maps the probe's reader_state; waiting, its first entry, is 1
 	// while wait sleeps, so the probe wakes the reader only then (see
@@ -97,7 +96,6 @@ func newRingReader(mapFD int, size uint32, stateFD int) (r *ringReader, err erro
 		data:     prodData[page:],
 		mask:     uint64(size) - 1,
 		epfd:     epfd,
-		buf:      make([]byte, 0, 4096),
 		state:    state,
 		waiting:  (*uint32)(unsafe.Pointer(&state[0])),
 	}
@@ -112,14 +110,17 @@ var (
 	errRingBusy  = errors.New("next record not committed yet")
 )
 
-// next returns a copy of the next record (valid until the next call), or
-// errRingEmpty when there is none, errRingBusy when it is being written, or
+// next hands the next record to use, which must copy what it keeps: the
+// record is read in place in the ring mapping, under the lock (close
+// unmaps) and before the reader's position moves past it (the producer may
+// then write over it). It returns use's error, errRingEmpty when there is
+// no record, errRingBusy when the next one is being written, or
 // os.ErrClosed.
-func (r *ringReader) next() ([]byte, error) {
+func (r *ringReader) next(use func(rec []byte) error) error {
 	r.mu.Lock() // not deferred: this runs once per event
 	if r.closed {
 		r.mu.Unlock()
-		return nil, os.ErrClosed
+		return os.ErrClosed
 	}
 	for {
 		if r.pos == r.prod {
@@ -128,7 +129,7 @@ func (r *ringReader) next() ([]byte, error) {
 			r.prod = atomic.LoadUint64(r.prodPos)
 			if r.pos == r.prod {
 				r.mu.Unlock()
-				return nil, errRingEmpty
+				return errRingEmpty
 			}
 		}
 		off := r.pos & r.mask
@@ -136,25 +137,23 @@ func (r *ringReader) next() ([]byte, error) {
 		if hdr&ringBusy != 0 {
 			// Reserved, not committed yet: the producer is writing it.
 			r.mu.Unlock()
-			return nil, errRingBusy
+			return errRingBusy
 		}
 		n := uint64(hdr &^ (ringBusy | ringDiscard))
 		start := off + ringHdrSize
-		discard := hdr&ringDiscard != 0
-		if !discard {
-			// Copy before the position may be published below: from
-			// then on the producer may write over the record.
-			r.buf = append(r.buf[:0], r.data[start:start+n]...)
+		var err error
+		if hdr&ringDiscard == 0 {
+			err = use(r.data[start : start+n : start+n])
 		}
 		r.pos += ringHdrSize + (n+7)&^7
 		if r.pos-r.published >= (r.mask+1)/8 {
 			r.publish()
 		}
-		if discard {
+		if hdr&ringDiscard != 0 {
 			continue
 		}
 		r.mu.Unlock()
-		return r.buf, nil
+		return err
 	}
 }
 
