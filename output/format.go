@@ -121,7 +121,7 @@ func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, r.Text)
+			b = AppendJSONString(b, r.Text)
 			b = append(b, ':')
 			v, ok := r.Extract(c)
 			if !ok {
@@ -174,46 +174,6 @@ func appendJSONValue(b []byte, v fields.Value) []byte {
 		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
 	}
 	var tmp [64]byte
-	return appendJSONBytes(b, fields.AppendText(tmp[:0], v))
+	return AppendJSONBytes(b, fields.AppendText(tmp[:0], v))
 }
 
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		b = appendJSONChar(b, s[i])
-	}
-	return append(b, '"')
-}
-
-func appendJSONBytes(b []byte, s []byte) []byte {
-	b = append(b, '"')
-	for _, c := range s {
-		b = appendJSONChar(b, c)
-	}
-	return append(b, '"')
-}
-
-const hex = "0123456789abcdef"
-
-func appendJSONChar(b []byte, c byte) []byte {
-	switch c {
-	case '"':
-		return append(b, '\\', '"')
-	case '\\':
-		return append(b, '\\', '\\')
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	if c < 0x20 {
-		return append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-	}
-	return append(b, c)
-}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/gosysdig/gosysdig/output"
 	"regexp"
 	"slices"
 	"sort"
@@ -144,9 +145,9 @@ func (a *Alert) Text() string {
 // JSON is Falco's JSON alert (keys in Falco's order, which is alphabetical).
 func (a *Alert) JSON(hostname string) []byte {
 	b := []byte(`{"hostname":`)
-	b = appendJSONString(b, hostname)
+	b = output.AppendJSONString(b, hostname)
 	b = append(b, `,"output":`...)
-	b = appendJSONString(b, a.Text())
+	b = output.AppendJSONString(b, a.Text())
 	b = append(b, `,"output_fields":`...)
 	if len(a.Fields) == 0 {
 		b = append(b, "{}"...)
@@ -154,11 +155,11 @@ func (a *Alert) JSON(hostname string) []byte {
 		b = append(b, a.Fields...)
 	}
 	b = append(b, `,"priority":`...)
-	b = appendJSONString(b, a.Priority.String())
+	b = output.AppendJSONString(b, a.Priority.String())
 	b = append(b, `,"rule":`...)
-	b = appendJSONString(b, a.Rule)
+	b = output.AppendJSONString(b, a.Rule)
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, a.Source)
+	b = output.AppendJSONString(b, a.Source)
 	b = append(b, `,"tags":[`...)
 	tags := append([]string(nil), a.Tags...)
 	sort.Strings(tags)
@@ -166,32 +167,9 @@ func (a *Alert) JSON(hostname string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, t)
+		b = output.AppendJSONString(b, t)
 	}
 	b = append(b, `],"time":`...)
-	b = appendJSONString(b, a.Time.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+	b = output.AppendJSONString(b, a.Time.UTC().Format("2006-01-02T15:04:05.000000000Z"))
 	return append(b, '}')
-}
-
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
