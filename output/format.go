@@ -176,4 +176,3 @@ func appendJSONValue(b []byte, v fields.Value) []byte {
 	var tmp [64]byte
 	return AppendJSONBytes(b, fields.AppendText(tmp[:0], v))
 }
-
