@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/gosysdig/gosysdig/internal/safefile"
 	"os"
 	"strconv"
 	"strings"
@@ -70,7 +71,7 @@ func (d *dumper) fileName(ts uint64) string {
 
 func (d *dumper) open(h *capture.Header, ts uint64) error {
 	name := d.fileName(ts)
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := safefile.Create(name)
 	if err != nil {
 		return fmt.Errorf("cannot write capture: %w", err)
 	}

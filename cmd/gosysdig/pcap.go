@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"github.com/gosysdig/gosysdig/internal/safefile"
 	"net"
 	"os"
 	"time"
@@ -21,7 +22,7 @@ type pcapSink struct {
 }
 
 func newPcapSink(path string) (*pcapSink, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := safefile.Create(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write pcap: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/gosysdig/gosysdig/internal/safefile"
 	"io"
 	"net"
 	"net/http"
@@ -458,7 +459,7 @@ type fileOutput struct {
 func (o *fileOutput) name() string { return "file " + o.path }
 
 func (o *fileOutput) open() error {
-	fd, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	fd, err := safefile.Append(o.path)
 	o.fd = fd
 	return err
 }
