@@ -120,7 +120,32 @@ func (r *Reader) blockHeader() (uint32, uint32, error) {
 }
 
 // maxBlockLen bounds a block's total length; a larger length field is corruption, not data.
+// It applies to the blocks sysdig reads without a bound of its own: large event blocks and the
+// header blocks (process lists of busy machines run to tens of megabytes).
 const maxBlockLen = 256 << 20
+
+// readerBufSize is libscap's READER_BUF_SIZE: the most a non-large event block may hold after
+// its 8-byte block header (body and trailer), since such events have 16-bit parameter lengths.
+// sysdig refuses bigger ones; refusing before reading keeps a tiny compressed capture that
+// claims a huge block from costing memory.
+const readerBufSize = 1 << 16
+
+// checkEventBlockLen applies sysdig's caps on event blocks (scap_next_offline at e5c53d64): a
+// non-large block's contents may not exceed the read buffer, and a v1 block must still fit once
+// its header gains the 4-byte parameter count.
+func checkEventBlockLen(t, total uint32, off int64) error {
+	if t == blockEVV2Large || t == blockEVFV2Large {
+		return nil
+	}
+	readlen := total - 8
+	if readlen > readerBufSize {
+		return fmt.Errorf("corrupted capture: event block at offset %d has length %d: %d bytes greater than NON-LARGE read buffer size %d", off, total, readlen, readerBufSize)
+	}
+	if (t == blockEV || t == blockEVInt || t == blockEVF) && readlen+4 > readerBufSize {
+		return fmt.Errorf("corrupted capture: event block at offset %d: cannot convert v1 event block to v2 (%d greater than read buffer size %d)", off, readlen+4, readerBufSize)
+	}
+	return nil
+}
 
 // body reads a block's body and trailer, returning the body (padding included) and the trailer.
 func (r *Reader) body(total uint32) ([]byte, uint32, error) {
@@ -237,6 +262,9 @@ func (r *Reader) Next(ev *event.Event) error {
 		}
 		if !isEventBlock(t) {
 			return fmt.Errorf("corrupted capture: unexpected block 0x%x at offset %d among events", t, start)
+		}
+		if err := checkEventBlockLen(t, l, start); err != nil {
+			return err
 		}
 		b, _, err := r.body(l)
 		if err != nil {
