@@ -379,9 +379,11 @@ func appendSanitizedBytes(dst []byte, s []byte) []byte {
 	return dst
 }
 
-// invalidChar: control characters other than tab, newline and carriage return are dropped.
+// invalidChar is libsinsp's g_invalidchar (utils.h at e5c53d64): every byte isprint rejects in
+// the C locale, i.e. outside 0x20..0x7e. Control characters, DEL and every non-ASCII byte count,
+// so a hostile file name cannot add a line or an escape sequence to the output.
 func invalidChar(c byte) bool {
-	return c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+	return c < 0x20 || c > 0x7e
 }
 
 // AppendBuffer renders a byte buffer in the given format.
@@ -509,7 +511,14 @@ func AppendJoinPath(dst []byte, dir string, rel []byte) []byte {
 			if len(dst) > start && dst[len(dst)-1] != '/' {
 				dst = append(dst, '/')
 			}
-			dst = append(dst, seg...)
+			// libsinsp's copy_and_sanitize_path writes '.' for each byte g_invalidchar
+			// rejects in the joined part (never in the base directory).
+			for _, c := range seg {
+				if invalidChar(c) {
+					c = '.'
+				}
+				dst = append(dst, c)
+			}
 		}
 		i = j + 1
 	}
