@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/gosysdig/gosysdig/fields"
 )
@@ -18,6 +19,9 @@ var defaultJSONFields = []string{"evt.cpu", "evt.dir", "evt.info", "evt.num", "e
 type chunk struct {
 	lit string
 	ref *fields.Ref
+	// oneLine: the field's text comes from names processes choose (process, thread, fd, user,
+	// group, container fields) and must not add lines or terminal escapes to the output.
+	oneLine bool
 }
 
 // Formatter turns events into lines of text or JSON.
@@ -87,7 +91,7 @@ func New(format string, json bool) (*Formatter, error) {
 			f.chunks = append(f.chunks, chunk{lit: string(lit)})
 			lit = lit[:0]
 		}
-		f.chunks = append(f.chunks, chunk{ref: r})
+		f.chunks = append(f.chunks, chunk{ref: r, oneLine: !strings.HasPrefix(name, "evt.")})
 		i = j
 	}
 	if len(lit) > 0 {
@@ -152,7 +156,11 @@ func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
 			b = append(b, "<NA>"...)
 			continue
 		}
+		start := len(b)
 		b = fields.AppendText(b, v)
+		if ch.oneLine {
+			neutraliseControls(b[start:])
+		}
 	}
 	b = append(b, '\n')
 	f.buf = b
@@ -175,4 +183,16 @@ func appendJSONValue(b []byte, v fields.Value) []byte {
 	}
 	var tmp [64]byte
 	return AppendJSONBytes(b, fields.AppendText(tmp[:0], v))
+}
+
+// neutraliseControls replaces control characters and DEL with '.', the character sysdig writes
+// for unprintable bytes in names and buffers. sysdig 0.29.3 prints process arguments and names
+// raw, so a process could otherwise forge whole output lines (or alerts) and terminal escapes;
+// UTF-8 text is left alone.
+func neutraliseControls(b []byte) {
+	for i, c := range b {
+		if c < 0x20 || c == 0x7f {
+			b[i] = '.'
+		}
+	}
 }

@@ -95,6 +95,16 @@ func TestHostileNamesLiveAndReplay(t *testing.T) {
 	ours, oursText := replay(bin, jsonArgs...), replay(bin, filter)
 	checkJSON("replay -j", string(ours), n)
 	checkText("replay text", string(oursText), n)
+	// sysdig prints process arguments raw (here a newline and an escape); ours stay one line
+	// per event, the same events as -j.
+	argsText := replay(bin, "-p", "%evt.num %proc.args %proc.cmdline %fd.name", filter)
+	checkText("replay -p proc.args", string(argsText), n)
+	if got, want := bytes.Count(argsText, []byte("\n")), bytes.Count(ours, []byte("\n")); got != want {
+		t.Errorf("-p proc.args: %d lines for %d events", got, want)
+	}
+	if !bytes.Contains(argsText, []byte("names/n.l ")) || !bytes.Contains(argsText, []byte("names/x.[31mCritical")) {
+		t.Errorf("-p proc.args: controls not shown as '.': %q", argsText)
+	}
 	if _, err := exec.LookPath("sysdig"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("sysdig 0.29.3 is required under CI")
