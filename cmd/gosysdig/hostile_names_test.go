@@ -95,6 +95,27 @@ func TestHostileNamesLiveAndReplay(t *testing.T) {
 	ours, oursText := replay(bin, jsonArgs...), replay(bin, filter)
 	checkJSON("replay -j", string(ours), n)
 	checkText("replay text", string(oursText), n)
+	// Alerts naming the files: JSON alerts valid, text alerts one line each.
+	rulesFile := filepath.Join(dir, "hostile.yaml")
+	os.WriteFile(rulesFile, []byte(`- rule: hostile open
+  desc: a file with a hostile name opened
+  condition: evt.type=openat and evt.dir=< and fd.name contains names/
+  output: "Opened %fd.name by %proc.cmdline (%evt.arg.name)"
+  priority: WARNING
+`), 0o600)
+	alerts := func(args ...string) string {
+		out, errs, code := runBin(t, bin, append([]string{"rules", "-R", rulesFile, "-r", capFile}, args...)...)
+		if code != 0 {
+			t.Fatalf("rules %v: exit %d: %s", args, code, errs)
+		}
+		return out
+	}
+	checkJSON("alerts -j", alerts("-j"), n)
+	for _, l := range strings.Split(strings.TrimSuffix(alerts(), "\n"), "\n") {
+		if !strings.Contains(l, "Warning Opened ") || strings.ContainsAny(l, "\x1b\r") {
+			t.Errorf("text alert line %q is not one whole alert", l)
+		}
+	}
 	// sysdig prints process arguments raw (here a newline and an escape); ours stay one line
 	// per event, the same events as -j.
 	argsText := replay(bin, "-p", "%evt.num %proc.args %proc.cmdline %fd.name", filter)
