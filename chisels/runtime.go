@@ -350,7 +350,12 @@ func (c *Chisel) Event(ctx *fields.Ctx) error {
 		}
 	}
 	if c.formatter != nil {
-		if line, ok := c.formatter.Format(ctx); ok {
+		// sysdig cuts arguments at 80 characters only when no chisel runs (sysdig.cpp)
+		maxLen := ctx.MaxLen
+		ctx.MaxLen = 0
+		line, ok := c.formatter.Format(ctx)
+		ctx.MaxLen = maxLen
+		if ok {
 			if _, err := c.cfg.Out.Write(line); err != nil {
 				return err
 			}

@@ -229,8 +229,11 @@ type control struct {
 
 // attach gives L a watchdog, already fired when the chisel was interrupted before.
 func (c *Chisel) attachWatchdog() {
+	if c.ctl == nil {
+		c.ctl = &control{}
+	}
 	timeout := DefaultCallbackTimeout
-	if c.cfg.CallbackTimeout != 0 {
+	if c.cfg != nil && c.cfg.CallbackTimeout != 0 {
 		timeout = c.cfg.CallbackTimeout
 	}
 	c.wd = newWatchdog(c.L, timeout)
