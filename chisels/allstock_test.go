@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,6 +93,9 @@ func runChisel(dir, bin string, timeout time.Duration, args ...string) chiselRun
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	// a run that hangs gets SIGQUIT first: Go programs print their goroutines, for the report
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGQUIT) }
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C", "HOME="+dir)
 	var out, errOut bytes.Buffer
@@ -103,6 +107,10 @@ func runChisel(dir, bin string, timeout time.Duration, args ...string) chiselRun
 	} else if err != nil {
 		r.code = -1
 		r.errOut += err.Error()
+	}
+	if ctx.Err() != nil {
+		r.code = -1
+		r.errOut = fmt.Sprintf("did not end within %v: %s", timeout, r.errOut)
 	}
 	return r
 }
