@@ -195,6 +195,8 @@ func (c *Chisel) requestField(L *lua.LState) int {
 		f.rawArg = ref.F.Name == "evt.rawarg"
 	} else if k := extraField(string(name)); k != extraNone {
 		f.extra = k
+	} else if tracerField(string(name)) {
+		L.RaiseError("chisel %s needs sysdig's tracer field %s: the span/tracer events of sysdig 0.29.3 (tracers written to /dev/null) are not supported by gosysdig", c.name, string(name))
 	} else {
 		L.RaiseError("chisel requesting nonexistent field %s", string(name))
 	}
@@ -380,9 +382,17 @@ func tsOp(L *lua.LState, add bool) int {
 	return 1
 }
 
+// tracerField reports whether name belongs to sysdig 0.29.3's tracer classes (span.*, evtin.*),
+// built from the tracer writes to /dev/null that gosysdig does not decode: chisels that need
+// them are refused up front with that reason rather than with "nonexistent field".
+func tracerField(name string) bool {
+	return strings.HasPrefix(name, "span.") || strings.HasPrefix(name, "evtin.")
+}
+
+// isTTY is isatty(1): a terminal, not any character device (/dev/null is one).
 func isTTY() bool {
-	st, err := os.Stdout.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(os.Stdout.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // terminalInfo is sysdig.get_terminal_info(): stdout's terminal size, -1 when it is no terminal.

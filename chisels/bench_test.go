@@ -41,7 +41,9 @@ func loadEvents(b *testing.B, path string) (*capture.Header, [][]byte, []int, []
 }
 
 // BenchmarkChiselEvent measures the per-event cost of the runtime with the builtin topscalls.
-func BenchmarkChiselEvent(b *testing.B) {
+func BenchmarkChiselEvent(b *testing.B) { benchChiselEvent(b, true) }
+
+func benchChiselEvent(b *testing.B, watchdog bool) {
 	hdr, raws, hdrs, infos := loadEvents(b, "../../shared/traces/syscall.scap")
 	in := state.New()
 	in.LoadHeader(hdr)
@@ -58,6 +60,9 @@ func BenchmarkChiselEvent(b *testing.B) {
 	if err := ch.Init(); err != nil {
 		b.Fatal(err)
 	}
+	if !watchdog {
+		ch.L.RemoveContext()
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -70,4 +75,10 @@ func BenchmarkChiselEvent(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkChiselEventNoWatchdog is BenchmarkChiselEvent with the Lua state's context removed:
+// the difference is what the watchdog costs per event.
+func BenchmarkChiselEventNoWatchdog(b *testing.B) {
+	benchChiselEvent(b, false)
 }

@@ -69,6 +69,34 @@ func checkString(L *lua.LState, i int) string {
 	return ""
 }
 
+// formatStringArg converts string.format's %s argument as LuaJIT 2.1 (sysdig's Lua) does: any
+// value through tostring (nil prints "nil"; sysdig's spy_file relies on it for the events that
+// carry no data, such as copy_file_range), an absent one is an error.
+func formatStringArg(L *lua.LState, i int) string {
+	if i > L.GetTop() {
+		L.ArgError(i, "no value")
+	}
+	switch v := L.Get(i).(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return numberString(float64(v))
+	}
+	v := L.Get(i)
+	if mt := L.GetMetaField(v, "__tostring"); mt != lua.LNil {
+		L.Push(mt)
+		L.Push(v)
+		L.Call(1, 1)
+		r := L.Get(-1)
+		L.Pop(1)
+		if s, ok := r.(lua.LString); ok {
+			return string(s)
+		}
+		L.RaiseError("'__tostring' must return a string")
+	}
+	return v.String()
+}
+
 // strFormat is Lua 5.1's string.format, with C printf semantics (gopher-lua's uses Go's fmt).
 func strFormat(L *lua.LState) int {
 	f := checkString(L, 1)
@@ -147,7 +175,7 @@ func strFormat(L *lua.LState) int {
 		case 'q':
 			b.WriteString(quoteString(checkString(L, arg)))
 		case 's':
-			s := checkString(L, arg)
+			s := formatStringArg(L, arg)
 			if hasPrec {
 				p, _ := strconv.Atoi(prec)
 				if p < len(s) {

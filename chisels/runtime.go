@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -30,6 +31,10 @@ type Config struct {
 	Input          string        // the capture file
 	LastTS         func() uint64 // timestamp of the last event read, for on_capture_end
 	Dirs           []string      // search path; nil: SearchDirs()
+	// CallbackTimeout bounds each call into the chisel's Lua code: one that runs longer is
+	// stopped with an error naming the chisel and the callback. 0: DefaultCallbackTimeout;
+	// negative: no bound (Interrupt still works).
+	CallbackTimeout time.Duration
 }
 
 // Chisel is a loaded chisel.
@@ -64,6 +69,9 @@ type Chisel struct {
 
 	extra extraState
 	hdr   *headerOrder
+
+	wd  *watchdog // the Lua state's; used on the goroutine running the chisel
+	ctl *control  // shared with Interrupt
 }
 
 // Load finds chisel name (a name in the search path or a path to a file) and runs its top level.
@@ -76,7 +84,7 @@ func Load(name string, cfg *Config) (*Chisel, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Chisel{cfg: cfg, dirs: dirs, name: name, firstEvt: true}
+	c := &Chisel{cfg: cfg, dirs: dirs, name: name, firstEvt: true, ctl: &control{}}
 	if err := c.open(src); err != nil {
 		c.close()
 		return nil, fmt.Errorf("Failed to load chisel %s: %v", name, err)
@@ -93,6 +101,7 @@ func (c *Chisel) open(src *source) error {
 	c.src = src
 	L := lua.NewState(lua.Options{SkipOpenLibs: false})
 	c.L = L
+	c.attachWatchdog()
 	c.installLibs()
 	c.setPackagePath()
 	fn, err := L.Load(bytes.NewReader(src.code), src.name)
@@ -100,7 +109,10 @@ func (c *Chisel) open(src *source) error {
 		return errors.New(luaErr(err))
 	}
 	L.Push(fn)
-	if err := L.PCall(0, 0, nil); err != nil {
+	if err := c.pcall("top level code", 0, 0); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
 		return errors.New(luaErr(err))
 	}
 	if s, ok := L.GetGlobal("description").(lua.LString); ok {
@@ -159,6 +171,7 @@ func parseArgs(t *lua.LTable) []Arg {
 }
 
 func (c *Chisel) close() {
+	c.detachWatchdog()
 	if c.L != nil {
 		c.L.Close()
 		c.L = nil
@@ -210,7 +223,10 @@ func (c *Chisel) SetArgs(vals []string) error {
 		L.Push(fn)
 		L.Push(lua.LString(c.info.Args[i].Name))
 		L.Push(lua.LString(v))
-		if err := L.PCall(2, 1, nil); err != nil {
+		if err := c.pcall("on_set_arg()", 2, 1); err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				return err
+			}
 			return fmt.Errorf("%s chisel error: %s", c.fileName(), luaErr(err))
 		}
 		r := L.Get(-1)
@@ -234,7 +250,10 @@ func (c *Chisel) Init() error {
 		return nil
 	}
 	L.Push(fn)
-	if err := L.PCall(0, 1, nil); err != nil {
+	if err := c.pcall("on_init()", 0, 1); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
 		return fmt.Errorf("%s: error in init(): %s", c.fileName(), luaErr(err))
 	}
 	r := L.Get(-1)
@@ -255,7 +274,7 @@ func (c *Chisel) Init() error {
 	if err != nil {
 		return err
 	}
-	*c = Chisel{cfg: c.cfg, dirs: c.dirs, name: name, firstEvt: true}
+	*c = Chisel{cfg: c.cfg, dirs: c.dirs, name: name, firstEvt: true, ctl: c.ctl}
 	if err := c.open(src); err != nil {
 		return fmt.Errorf("Failed to load chisel %s: %v", name, err)
 	}
@@ -280,7 +299,10 @@ func (c *Chisel) CaptureStart() error {
 		return nil
 	}
 	L.Push(fn)
-	if err := L.PCall(0, 1, nil); err != nil {
+	if err := c.pcall("on_capture_start()", 0, 1); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
 		return fmt.Errorf("%s chisel error: %s", c.fileName(), luaErr(err))
 	}
 	r := L.Get(-1)
@@ -312,7 +334,10 @@ func (c *Chisel) Event(ctx *fields.Ctx) error {
 	if c.onEvent != nil {
 		L := c.L
 		L.Push(c.onEvent)
-		if err := L.PCall(0, 1, nil); err != nil {
+		if err := c.pcall("on_event()", 0, 1); err != nil {
+			if errors.Is(err, ErrInterrupted) {
+				return err
+			}
 			return fmt.Errorf("%s chisel error: %s", c.fileName(), luaErr(err))
 		}
 		r := L.Get(-1)
@@ -325,7 +350,12 @@ func (c *Chisel) Event(ctx *fields.Ctx) error {
 		}
 	}
 	if c.formatter != nil {
-		if line, ok := c.formatter.Format(ctx); ok {
+		// sysdig cuts arguments at 80 characters only when no chisel runs (sysdig.cpp)
+		maxLen := ctx.MaxLen
+		ctx.MaxLen = 0
+		line, ok := c.formatter.Format(ctx)
+		ctx.MaxLen = maxLen
+		if ok {
 			if _, err := c.cfg.Out.Write(line); err != nil {
 				return err
 			}
@@ -386,7 +416,10 @@ func (c *Chisel) callInterval(ts uint64, delta float64) error {
 	L.Push(lua.LNumber(float64(ts / 1e9)))
 	L.Push(lua.LNumber(float64(ts % 1e9)))
 	L.Push(lua.LNumber(delta))
-	if err := L.PCall(3, 1, nil); err != nil {
+	if err := c.pcall("on_interval()", 3, 1); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
 		return fmt.Errorf("%s chisel error: calling on_interval() failed:%s", c.fileName(), luaErr(err))
 	}
 	r := L.Get(-1)
@@ -421,7 +454,10 @@ func (c *Chisel) CaptureEnd() error {
 	L.Push(lua.LNumber(float64(last / 1e9)))
 	L.Push(lua.LNumber(float64(last % 1e9)))
 	L.Push(lua.LNumber(float64(int64(last - first))))
-	if err := L.PCall(3, 0, nil); err != nil {
+	if err := c.pcall("on_capture_end()", 3, 0); err != nil {
+		if errors.Is(err, ErrInterrupted) {
+			return err
+		}
 		return fmt.Errorf("%s chisel error: %s", c.fileName(), luaErr(err))
 	}
 	return nil

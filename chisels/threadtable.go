@@ -121,7 +121,7 @@ func (c *Chisel) threadTable(L *lua.LState, withFDs, barebone bool) int {
 				ft := L.NewTable()
 				if !barebone {
 					ft.RawSetString("name", lua.LString(cleanName(fd.Name)))
-					ft.RawSetString("type", lua.LString(fd.TypeName()))
+					ft.RawSetString("type", lua.LString(tableFDType(fd)))
 				}
 				if fd.IsIP() {
 					fillSocket(ft, fd)
@@ -403,5 +403,17 @@ func putU64(b []byte, v uint64) {
 func putU32(b []byte, v uint32) {
 	for i := 0; i < 4; i++ {
 		b[i] = byte(v >> (8 * i))
+	}
+}
+
+// tableFDType is an fd's type in sysdig.get_thread_table (sinsp_fdinfo_t::get_typestring): the
+// fd.type names, but "<NA>" for the types it has no name for (unsupported ones such as pidfds,
+// and unknown ones).
+func tableFDType(fd *state.FD) string {
+	switch n := fd.TypeName(); n {
+	case "unsupported", "unknown":
+		return "<NA>"
+	default:
+		return n
 	}
 }

@@ -276,12 +276,21 @@ func (in *Inspector) Process(ev *event.Event) {
 		}
 	}
 	if info.Flags&event.EFUsesFd != 0 {
+		if ev.Type == copyFileRangeExit {
+			// copy_file_range uses two fds: like sysdig, its exit is about the output fd
+			if fd, ok := ev.Int(1); ok {
+				t.lastFd = fd
+			}
+		}
 		in.FD = t.FD(t.lastFd)
 	}
 	in.FDNum = t.lastFd
 	in.parseExit(ev, t)
 	in.fallbackFD(t, info)
 }
+
+// copyFileRangeExit is PPME_SYSCALL_COPY_FILE_RANGE_X.
+const copyFileRangeExit = 333
 
 // fallbackFD gives an fd-related exit without an fd of its own the thread's last fd, as
 // sysdig's fd fields do: an exit whose enter was not seen (the capture started in the middle
