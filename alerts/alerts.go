@@ -66,14 +66,14 @@ type Stats struct {
 	Dropped   int64 // not queued: the queue was full
 	Failed    int64 // every write failed until the retry window closed
 	Unsent    int64 // still queued or being written when Close gave up
-	Unread    int64 // written to a program's pipe, never read before the program exited
+	Unread    int64 // written to a program's pipe shortly before the program exited: unconfirmed
 }
 
 // Lost is every alert raised for the output that it did not get.
 func (s Stats) Lost() int64 { return s.Dropped + s.Failed + s.Unsent + s.Unread }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("output %s: %d alert(s) raised, %d delivered, %d lost (%d queue full, %d failed, %d unsent at exit, %d unread by the program)",
+	return fmt.Sprintf("output %s: %d alert(s) raised, %d delivered, %d lost (%d queue full, %d failed, %d unsent at exit, %d in the pipe when the program exited)",
 		s.Output, s.Raised, s.Delivered, s.Lost(), s.Dropped, s.Failed, s.Unsent, s.Unread)
 }
 

@@ -66,8 +66,13 @@ func (o *ProgramOutput) start() error {
 	o.proc, o.stdin, o.exited = c, pw, make(chan struct{})
 	o.written, o.ends = 0, o.ends[:0]
 	o.pipeCap = 64 << 10
-	if n, err := unix.FcntlInt(pw.Fd(), unix.F_GETPIPE_SZ, 0); err == nil && n > 0 {
-		o.pipeCap = int64(n)
+	// Not pw.Fd(): it would put the pipe back in blocking mode, and deadlines would not work.
+	if rc, err := pw.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) {
+			if n, err := unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0); err == nil && n > 0 {
+				o.pipeCap = int64(n)
+			}
+		})
 	}
 	exited := o.exited
 	go func() { _ = c.Wait(); close(exited) }()
@@ -114,29 +119,29 @@ func (o *ProgramOutput) Write(ctx context.Context, a *rules.Alert) error {
 	return nil
 }
 
-// reap closes the pipe of a program that exited (or broke), counting the alerts still unread
-// in it.
+// reap closes the pipe of a program that exited (or broke). The alerts written within the
+// last pipe's worth of bytes may never have been read, or were read and discarded (head -1
+// reads ahead): they are counted as lost, not delivered, since nothing confirms them.
 func (o *ProgramOutput) reap() {
 	if o.proc == nil {
 		return
 	}
 	select {
 	case <-o.exited:
-		// TIOCINQ is FIONREAD: the bytes still in the pipe.
-		if n, err := unix.IoctlGetInt(int(o.stdin.Fd()), unix.TIOCINQ); err == nil && n > 0 && o.unread != nil {
-			lost := int64(0)
-			for _, end := range o.ends {
-				if end > o.written-int64(n) {
-					lost++
-				}
-			}
-			o.unread(lost)
-		}
-	default:
+	case <-time.After(100 * time.Millisecond): // a broken pipe comes just before the exit
 		o.kill()
 	}
+	o.countUnconfirmed()
 	o.stdin.Close()
 	o.proc, o.stdin = nil, nil
+}
+
+// countUnconfirmed counts the alerts possibly still in the pipe as lost.
+func (o *ProgramOutput) countUnconfirmed() {
+	if o.unread != nil && len(o.ends) > 0 {
+		o.unread(int64(len(o.ends)))
+	}
+	o.ends = o.ends[:0]
 }
 
 func (o *ProgramOutput) kill() {
@@ -153,6 +158,13 @@ func (o *ProgramOutput) Close(ctx context.Context) error {
 	if o.proc == nil {
 		return nil
 	}
+	select {
+	case <-o.exited: // exited by itself, maybe before reading what was written
+		o.countUnconfirmed()
+		o.stdin.Close()
+		return nil
+	default:
+	}
 	o.stdin.Close()
 	select {
 	case <-o.exited:
@@ -160,6 +172,7 @@ func (o *ProgramOutput) Close(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	o.kill()
+	o.countUnconfirmed()
 	select {
 	case <-o.exited:
 	case <-time.After(100 * time.Millisecond):
