@@ -73,8 +73,8 @@ type Stats struct {
 func (s Stats) Lost() int64 { return s.Dropped + s.Failed + s.Unsent + s.Unread }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("output %s: %d alert(s) raised, %d delivered, %d lost (%d queue full, %d failed, %d unsent at exit, %d in the pipe when the program exited)",
-		s.Output, s.Raised, s.Delivered, s.Lost(), s.Dropped, s.Failed, s.Unsent, s.Unread)
+	return fmt.Sprintf("output %s: %d alert(s) raised (%d internal), %d delivered, %d lost (%d queue full, %d failed, %d unsent at exit, %d in the pipe when the program exited)",
+		s.Output, s.Raised, s.Internal, s.Delivered, s.Lost(), s.Dropped, s.Failed, s.Unsent, s.Unread)
 }
 
 // Dispatcher fans alerts out to the outputs.

@@ -141,13 +141,18 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
 	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}, stderr: stderr}
 	p.sinks = []sink{rs}
+	start := time.Now()
 	if ro.read == "" {
 		err = runLivePipeline(p, o, eng.EventTypes(), rs.drops)
 	} else {
 		err = runRulesCapture(p, ro.read)
 	}
+	elapsed := time.Since(start)
 	stats := rs.close()
 	rs.summary(stderr)
+	if ro.verbose {
+		reportEvents(stderr, p, elapsed)
+	}
 	reportOutputs(stderr, stats, ro.verbose)
 	return err
 }
@@ -280,6 +285,16 @@ func (s *rulesSink) summary(w io.Writer) {
 }
 
 var timeNow = time.Now
+
+// reportEvents prints how many events the rules saw and how fast (-v).
+func reportEvents(w io.Writer, p *pipeline, elapsed time.Duration) {
+	var read, drops uint64
+	if p.driverStats != nil {
+		read, drops = p.driverStats()
+	}
+	fmt.Fprintf(w, "Syscall events: %d processed in %.3f s (%.0f/s); the probe read %d and dropped %d\n",
+		p.captured, elapsed.Seconds(), float64(p.captured)/max(elapsed.Seconds(), 1e-9), read, drops)
+}
 
 // reportOutputs prints, for every output that lost alerts (every output with -v), how many
 // alerts were raised, delivered and lost, and why.
