@@ -309,6 +309,7 @@ func (d *Dispatcher) Close() []Stats {
 	<-d.tickDone
 	deadline := time.After(d.opt.CloseTimeout)
 	stuck := make([]bool, len(d.workers))
+	frozen := make([]Stats, len(d.workers))
 	for i, w := range d.workers {
 		select {
 		case <-w.done:
@@ -333,6 +334,8 @@ func (d *Dispatcher) Close() []Stats {
 			// was not delivered is unsent.
 			n := w.raised.Load() - w.delivered.Load() - w.dropped.Load() - w.failed.Load() - w.unsent.Load() - w.unread.Load()
 			w.unsent.Add(n)
+			// Freeze its counts: should the write end after all, it must not change them.
+			frozen[i] = d.Stats()[i]
 			d.logf("output %s is blocked: left behind with %d alert(s) unsent", w.out.Name(), n)
 			continue
 		}
@@ -353,5 +356,11 @@ func (d *Dispatcher) Close() []Stats {
 	case <-time.After(closeBy + 50*time.Millisecond):
 		d.logf("outputs: gave up waiting for them to close")
 	}
-	return d.Stats()
+	final := d.Stats()
+	for i := range final {
+		if stuck[i] {
+			final[i] = frozen[i]
+		}
+	}
+	return final
 }

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,7 +36,12 @@ func FuzzRulesLoad(f *testing.F) {
 			t.Skip("rules files past 64 KiB are not fuzzed: the limits under test are per item")
 		}
 		start := time.Now()
+		// A hang never returns to the check below: the watchdog reports it with the input.
+		wd := time.AfterFunc(10*time.Second, func() {
+			panic(fmt.Sprintf("loading %d bytes takes more than 10 s: %q", len(data), data))
+		})
 		set, err := Load([]Source{{Name: "fuzz.yaml", Data: data}})
+		wd.Stop()
 		if took := time.Since(start); took > 2*time.Second {
 			t.Fatalf("loading %d bytes took %v", len(data), took)
 		}
