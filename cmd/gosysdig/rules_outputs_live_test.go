@@ -76,6 +76,12 @@ var (
 // with -M secs when bySignal is false, else stopped by SIGINT after secs seconds. during, if
 // set, runs once the probe is attached (and may take longer: the run then lasts as long).
 func runUnderLoad(t *testing.T, bin string, secs int, bySignal bool, during func(), args ...string) *loadRun {
+	return runUnderLoadTo(t, bin, secs, bySignal, during, false, args...)
+}
+
+// runUnderLoadTo is runUnderLoad, with gosysdig's stdout a pipe nobody reads when
+// blockedStdout is set.
+func runUnderLoadTo(t *testing.T, bin string, secs int, bySignal bool, during func(), blockedStdout bool, args ...string) *loadRun {
 	t.Helper()
 	dir := t.TempDir()
 	rulesFile := filepath.Join(dir, "load.yaml")
@@ -89,7 +95,13 @@ func runUnderLoad(t *testing.T, bin string, secs int, bySignal bool, during func
 	}
 	stop := alertLoad(t)
 	defer stop()
-	cmd, _, errb := startTraced(t, bin, ready, all...)
+	var cmd *exec.Cmd
+	var errb *bytes.Buffer
+	if blockedStdout {
+		cmd, errb = startBlockedStdout(t, bin, ready, all...)
+	} else {
+		cmd, _, errb = startTraced(t, bin, ready, all...)
+	}
 	began := time.Now()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -129,6 +141,37 @@ func runUnderLoad(t *testing.T, bin string, secs int, bySignal bool, during func
 		r.out[m[1]] = outCounts{raised: n(2), internal: n(3), delivered: n(4), lost: n(5)}
 	}
 	return r
+}
+
+// startBlockedStdout is startTraced with stdout a pipe that is never read.
+func startBlockedStdout(t *testing.T, bin, ready string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	cmd := exec.Command(bin, append([]string{"--ready-file", ready}, args...)...)
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd, &errb
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("probe not ready after 30s: %s", errb.String())
+		}
+	}
 }
 
 // check verifies the run against the baseline: the output's counts balance, every rule alert
@@ -299,6 +342,13 @@ func TestRulesLiveProgramOutputs(t *testing.T) {
 	needRoot(t)
 	bin := buildBinary(t)
 	base := runUnderLoad(t, bin, 5, false, nil)
+	t.Run("stdout never read", func(t *testing.T) {
+		r := runUnderLoadTo(t, bin, 5, true, nil, true)
+		c := r.check(t, "stdout never read", "stdout", base)
+		if c.lost == 0 {
+			t.Error("nothing lost on a stdout nobody reads")
+		}
+	})
 	t.Run("program never reads", func(t *testing.T) {
 		prog := "exec sleep 1000"
 		r := runUnderLoad(t, bin, 5, true, nil, "--out-program", prog)
