@@ -40,6 +40,10 @@ type Options struct {
 	CloseTimeout  time.Duration // how long Close waits for the queues to drain (default 0.8 s)
 	Buffered      bool          // flush only when the queue is empty, not after every alert
 	DropAlerts    bool          // raise a "Falco internal" alert every second alerts were lost
+	// Backpressure makes Send wait for room in the queue of an output that works, instead of
+	// dropping: for reading a capture, where waiting loses nothing. Live tracing must not set
+	// it (the kernel's ring would overflow instead). A failing output still drops.
+	Backpressure bool
 }
 
 func (o *Options) defaults() {
@@ -152,9 +156,26 @@ func (d *Dispatcher) Send(a *rules.Alert) {
 		select {
 		case w.q <- a:
 		default:
-			w.lose(&w.dropped, a)
+			if !d.opt.Backpressure || !w.wait(a) {
+				w.lose(&w.dropped, a)
+			}
 		}
 	}
+}
+
+// wait queues a once there is room, for as long as the output works (Backpressure).
+func (w *worker) wait(a *rules.Alert) bool {
+	t := time.NewTimer(50 * time.Millisecond)
+	defer t.Stop()
+	for !w.failing.Load() {
+		select {
+		case w.q <- a:
+			return true
+		case <-t.C:
+			t.Reset(50 * time.Millisecond)
+		}
+	}
+	return false
 }
 
 func (w *worker) lose(counter *atomic.Int64, a *rules.Alert) {
@@ -283,6 +304,25 @@ func (w *worker) flush() {
 	}
 }
 
+// drain waits for the worker to write what is queued: true when it did, false at the deadline
+// or as soon as the output fails (a failing output would only keep Close waiting).
+func (w *worker) drain(deadline <-chan time.Time) bool {
+	poll := time.NewTicker(20 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-w.done:
+			return true
+		case <-deadline:
+			return false
+		case <-poll.C:
+			if w.failing.Load() {
+				return false
+			}
+		}
+	}
+}
+
 // PermanentError is a write error that retrying cannot fix (the alert is counted as failed at
 // once).
 type PermanentError struct{ Err error }
@@ -290,7 +330,8 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
-// Close stops accepting alerts, lets the queues drain for at most CloseTimeout, then cancels
+// Close stops accepting alerts, lets the queues drain for at most CloseTimeout (not waiting
+// for an output that fails), then cancels
 // what is still being written (counted as unsent) and closes the outputs, each within the
 // write timeout. It returns every output's final counts; an output whose goroutine is stuck in
 // a write that cannot be cancelled (a blocked stdout) is left behind, its alerts counted.
@@ -311,12 +352,10 @@ func (d *Dispatcher) Close() []Stats {
 	stuck := make([]bool, len(d.workers))
 	frozen := make([]Stats, len(d.workers))
 	for i, w := range d.workers {
-		select {
-		case <-w.done:
+		if w.drain(deadline) {
 			continue
-		case <-deadline:
 		}
-		// Out of time: cancel the write in progress (HTTP request, program pipe) and give the
+		// Out of time, or failing: cancel the write in progress (HTTP request, program pipe) and give the
 		// goroutine a moment to count what it leaves.
 		w.cancel()
 		select {

@@ -326,3 +326,38 @@ func TestFileOutputNoFollow(t *testing.T) {
 		t.Errorf("mode %v", fi.Mode())
 	}
 }
+
+// slowOutput takes a millisecond per alert.
+type slowOutput struct{ memOutput }
+
+func (o *slowOutput) Write(ctx context.Context, a *rules.Alert) error {
+	time.Sleep(time.Millisecond)
+	return o.memOutput.Write(ctx, a)
+}
+
+// failOutput always fails.
+type failOutput struct{}
+
+func (failOutput) Name() string                              { return "fail" }
+func (failOutput) Write(context.Context, *rules.Alert) error { return fmt.Errorf("broken") }
+func (failOutput) Flush(context.Context) error               { return nil }
+func (failOutput) Close(context.Context) error               { return nil }
+
+// With backpressure (reading a capture), a working output gets every alert however small its
+// queue; a failing one drops instead of holding the sender, and Close does not wait for it.
+func TestBackpressure(t *testing.T) {
+	slow := &slowOutput{}
+	d := New([]Output{slow, failOutput{}}, Options{QueueCapacity: 10, Backpressure: true, CloseTimeout: 30 * time.Second}, "h", quiet)
+	start := time.Now()
+	for i := 0; i < 300; i++ {
+		d.Send(testAlert(i))
+	}
+	stats := d.Close()
+	checkBalance(t, stats)
+	if stats[0].Delivered != 300 || stats[1].Delivered != 0 || stats[1].Dropped < 250 {
+		t.Errorf("%v / %v", stats[0], stats[1])
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v", took)
+	}
+}

@@ -30,6 +30,11 @@ var alertSettingNames = []string{
 func parseAlertSettings(ro *rulesOptions) (*alertSettings, error) {
 	c := &alertSettings{json: ro.json, files: ro.outFile, programs: ro.outProgram, urls: ro.outHTTP,
 		httpTimeout: 5 * time.Second, opt: alerts.Options{DropAlerts: true}}
+	if ro.read != "" {
+		// Reading a capture: outputs that work are waited for (nothing is lost by waiting),
+		// and get up to 30 s at the end to write what they hold.
+		c.opt.Backpressure, c.opt.CloseTimeout = true, 30*time.Second
+	}
 	for _, kv := range ro.config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
