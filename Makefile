@@ -22,6 +22,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./capture/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./filter/
+	$(GO) test -run '^$$' -fuzz FuzzRulesLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./rules/
 
 # gosysdig against sysdig 0.29.3 replaying the same ~1M-event capture.
 bench:

@@ -40,7 +40,10 @@ func (s *Set) compile() {
 	}
 }
 
-// resolveList expands the items that name other lists.
+// resolveList expands the items that name other lists, once per list: every list keeps its
+// own expansion, deduplicated, and lists that use it copy from it. A list whose items (before
+// deduplication) pass maxListItems is refused, naming it, as is a rules load whose list
+// expansions together pass expandBudget: nested lists cannot grow exponentially.
 func (s *Set) resolveList(l *List, stack []string) bool {
 	switch l.state {
 	case stDone:
@@ -54,11 +57,12 @@ func (s *Set) resolveList(l *List, stack []string) bool {
 	}
 	l.state = stResolving
 	stack = append(stack, l.Name)
-	out := []string{}
+	item := fmt.Sprintf("list %q", l.Name)
+	raw := 0
 	for _, it := range l.Items {
 		sub := s.lists[it]
 		if sub == nil {
-			out = append(out, it)
+			raw++
 			continue
 		}
 		sub.used = true
@@ -66,42 +70,122 @@ func (s *Set) resolveList(l *List, stack []string) bool {
 			l.state = stBad
 			return false
 		}
-		out = append(out, sub.resolved...)
+		raw += len(sub.resolved)
+		if raw > maxListItems {
+			s.errorf(l.Pos, item, "list expands to more than %d items (list %q is used in it and holds %d)", maxListItems, sub.Name, len(sub.resolved))
+			l.state = stBad
+			return false
+		}
 	}
 	if l.state == stBad {
 		return false
+	}
+	if !s.spend(l.Pos, item, raw) {
+		l.state = stBad
+		return false
+	}
+	out := make([]string, 0, raw)
+	seen := make(map[string]struct{}, raw)
+	add := func(v string) {
+		if _, dup := seen[v]; !dup {
+			seen[v] = struct{}{}
+			out = append(out, v)
+		}
+	}
+	for _, it := range l.Items {
+		if sub := s.lists[it]; sub != nil {
+			for _, v := range sub.resolved {
+				add(v)
+			}
+			continue
+		}
+		add(it)
 	}
 	l.resolved, l.state = out, stDone
 	return true
 }
 
-// expandLists replaces list names inside in/intersects/pmatch values with the lists' items.
-func (s *Set) expandLists(e filter.Expr) {
+// Limits on what a rules file can make the loader build; see resolveList, expandLists and
+// compileCond.
+const (
+	// maxListItems bounds one list, or one value list of a condition, after its lists are
+	// expanded (Falco's largest lists hold a few hundred items).
+	maxListItems = 100_000
+	// expandBudget bounds the list items copied while loading, all lists and conditions
+	// together.
+	expandBudget = 2_000_000
+	// maxCondCost bounds the comparisons one condition can evaluate per event once its macros
+	// are counted at every use (Falco's longest conditions are a few hundred).
+	maxCondCost = 100_000
+)
+
+// spend takes n items from the load's expansion budget; it reports (once) and returns false
+// when the budget is exhausted.
+func (s *Set) spend(pos Pos, item string, n int) bool {
+	s.expanded += n
+	if s.expanded <= expandBudget {
+		return true
+	}
+	if !s.overBudget {
+		s.overBudget = true
+		s.errorf(pos, item, "list expansions pass the limit of %d items for all the rules files together", expandBudget)
+	}
+	return false
+}
+
+// expandLists replaces list names inside in/intersects/pmatch values with the lists' items,
+// deduplicated (the operators are set operations). It returns false, having reported it, when
+// a value list grows past the limits.
+func (s *Set) expandLists(item string, pos Pos, e filter.Expr) bool {
 	switch n := e.(type) {
 	case *filter.BoolOp:
-		s.expandLists(n.X)
-		s.expandLists(n.Y)
+		return s.expandLists(item, pos, n.X) && s.expandLists(item, pos, n.Y)
 	case *filter.Not:
-		s.expandLists(n.X)
+		return s.expandLists(item, pos, n.X)
 	case *filter.Compare:
 		if n.Op != "in" && n.Op != "intersects" && n.Op != "pmatch" {
-			return
+			return true
 		}
-		var out []string
-		changed := false
+		raw, changed := 0, false
 		for _, v := range n.Values {
 			if l := s.lists[v]; l != nil && l.state == stDone {
-				l.used = true
-				out = append(out, l.resolved...)
+				raw += len(l.resolved)
 				changed = true
 				continue
 			}
-			out = append(out, v)
+			raw++
 		}
-		if changed {
-			n.Values, n.List = out, true
+		if !changed {
+			return true
 		}
+		if raw > maxListItems {
+			s.errorf(pos, item, "the values of %s %s expand to more than %d items", n.Field, n.Op, maxListItems)
+			return false
+		}
+		if !s.spend(pos, item, raw) {
+			return false
+		}
+		out := make([]string, 0, raw)
+		seen := make(map[string]struct{}, raw)
+		add := func(v string) {
+			if _, dup := seen[v]; !dup {
+				seen[v] = struct{}{}
+				out = append(out, v)
+			}
+		}
+		for _, v := range n.Values {
+			if l := s.lists[v]; l != nil && l.state == stDone {
+				l.used = true
+				for _, x := range l.resolved {
+					add(x)
+				}
+				continue
+			}
+			add(v)
+		}
+		n.Values, n.List = out, true
 	}
+	return true
 }
 
 // idents returns the bare identifiers of e (macro references), in order.
@@ -117,7 +201,8 @@ func idents(e filter.Expr, out []*filter.Ident) []*filter.Ident {
 	return out
 }
 
-// Macro implements filter.Macros over the resolved macros.
+// Macro implements filter.Macros over the resolved macros. The rules themselves do not use it:
+// compiling through it would compile a macro again at every use (see compileCond).
 func (s *Set) Macro(name string) (filter.Expr, bool) {
 	m := s.macros[name]
 	if m == nil || m.state != stDone {
@@ -195,18 +280,26 @@ func (s *Set) resolveMacro(m *Macro, stack []string) bool {
 		m.state = stBad
 		return false
 	}
-	s.expandLists(e)
+	if !s.expandLists(name, m.Pos, e) {
+		m.state = stBad
+		return false
+	}
 	if !s.checkIdents(name, m.cond, m.Condition, e, append(stack, m.Name)) || m.state == stBad {
 		m.state = stBad
 		return false
 	}
-	m.expr = e
-	m.state = stDone
-	if _, err := filter.CompileExpr(e, s); err != nil {
+	c, err := s.compileCond(e)
+	if err != nil {
 		s.condError(name, m.cond, m.Condition, err)
 		m.state = stBad
 		return false
 	}
+	if c.cost > maxCondCost {
+		s.errorf(m.Pos, name, "macro expands to more than %d comparisons (each macro it uses counted at every use)", maxCondCost)
+		m.state = stBad
+		return false
+	}
+	m.expr, m.flt, m.state = e, c, stDone
 	return true
 }
 
@@ -234,8 +327,10 @@ func (s *Set) compileRule(r *Rule) {
 			e = &filter.BoolOp{Op: "and", X: e, Y: ex, Column: e.Pos()}
 		}
 	}
-	s.expandLists(e)
-	f, err := filter.CompileExpr(e, s)
+	if !s.expandLists(name, r.Pos, e) {
+		return
+	}
+	f, err := s.compileCond(e)
 	if err != nil {
 		if r.skipUnknown && strings.Contains(err.Error(), "unknown field") {
 			s.warnf(r.Pos, name, "skipped (skip-if-unknown-filter): %v", err)
@@ -245,8 +340,12 @@ func (s *Set) compileRule(r *Rule) {
 		s.condError(name, r.cond, r.Condition, err)
 		return
 	}
+	if f.cost > maxCondCost {
+		s.errorf(r.Pos, name, "condition expands to more than %d comparisons (each macro it uses counted at every use)", maxCondCost)
+		return
+	}
 	r.flt = f
-	if r.Enabled && !r.quietTypes && f.EventTypes() == nil {
+	if r.Enabled && !r.quietTypes && f.types == nil {
 		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
 	}
 	if r.text, err = output.New("*"+r.Output, false); err == nil {

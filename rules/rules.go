@@ -122,7 +122,8 @@ type Macro struct {
 	cond      []segment
 
 	expr  filter.Expr
-	state int // as List.state
+	flt   *condition // compiled once, shared by every condition that uses the macro
+	state int        // as List.state
 	used  bool
 }
 
@@ -154,7 +155,7 @@ type Rule struct {
 	quietTypes  bool // warn_evttypes: false
 	outPos      Pos
 	cond        []segment
-	flt         *filter.Filter
+	flt         *condition
 	text, json  *output.Formatter
 	skipped     bool // skip-if-unknown-filter and an unknown field: never enabled
 }
@@ -176,6 +177,9 @@ type Set struct {
 	rules  map[string]*Rule
 	lists  map[string]*List
 	macros map[string]*Macro
+
+	expanded   int  // list items copied while expanding lists, against expandBudget
+	overBudget bool // expandBudget was exceeded (reported once)
 }
 
 // EventTypes reports, per event id, whether r can match it (nil: any type).
@@ -183,5 +187,8 @@ func (r *Rule) EventTypes() []bool {
 	if r.flt == nil {
 		return nil
 	}
-	return r.flt.EventTypes()
+	if r.flt.types == nil {
+		return nil
+	}
+	return append([]bool(nil), r.flt.types...)
 }

@@ -2,24 +2,19 @@ package main
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"fmt"
-	"github.com/gosysdig/gosysdig/internal/safefile"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gosysdig/gosysdig/alerts"
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
@@ -48,6 +43,8 @@ type rulesOptions struct {
 	outHTTP      []string
 	readyFile    string
 	ringBytes    int
+	verbose      bool
+	config       []string // Falco's -o key=value
 }
 
 func newRulesCmd() *cobra.Command {
@@ -81,7 +78,9 @@ func newRulesCmd() *cobra.Command {
 	f.BoolVar(&ro.outSyslog, "out-syslog", false, "also send alerts to syslog")
 	f.StringVar(&ro.syslogSocket, "syslog-socket", "/dev/log", "unix datagram socket of syslog")
 	f.StringArrayVar(&ro.outProgram, "out-program", nil, "also write alerts to the stdin of this shell command (kept running)")
-	f.StringArrayVar(&ro.outHTTP, "out-http", nil, "also POST each alert as JSON to this URL")
+	f.StringArrayVar(&ro.outHTTP, "out-http", nil, "also POST each alert as JSON to this URL (Falco's format, for Falcosidekick or any webhook)")
+	f.BoolVarP(&ro.verbose, "verbose", "v", false, "at exit, print every output's alert counts (not only of those that lost alerts)")
+	f.StringArrayVarP(&ro.config, "option", "o", nil, "Falco setting key=value: "+strings.Join(alertSettingNames, ", "))
 	f.StringVar(&ro.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&ro.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
 	_ = f.MarkHidden("ready-file")
@@ -140,15 +139,21 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 		ringBytes: ro.ringBytes}
 	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriter(io.Discard), stderr: stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
-	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}}
+	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}, stderr: stderr}
 	p.sinks = []sink{rs}
+	start := time.Now()
 	if ro.read == "" {
 		err = runLivePipeline(p, o, eng.EventTypes(), rs.drops)
 	} else {
 		err = runRulesCapture(p, ro.read)
 	}
-	rs.close()
+	elapsed := time.Since(start)
+	stats := rs.close()
 	rs.summary(stderr)
+	if ro.verbose {
+		reportEvents(stderr, p, elapsed)
+	}
+	reportOutputs(stderr, stats, ro.verbose)
 	return err
 }
 
@@ -199,14 +204,15 @@ func listRules(w io.Writer, set *rules.Set, sel *rules.Selection) error {
 	return nil
 }
 
-// rulesSink runs the engine on every event and sends alerts to the outputs.
+// rulesSink runs the engine on every event and sends alerts to the outputs. Sending never
+// blocks (see package alerts), from the event loop nor from the stats goroutine.
 type rulesSink struct {
 	eng    *rules.Engine
-	outs   *alertOutputs
+	outs   *alerts.Dispatcher
 	counts map[string]int
+	stderr io.Writer
 
 	mu        sync.Mutex // drops() runs on the stats goroutine
-	closed    bool
 	lastDrops uint64
 	lastEvts  uint64
 }
@@ -215,7 +221,7 @@ func (s *rulesSink) Event(c *fields.Ctx) error {
 	hits := s.eng.Match(c)
 	for _, r := range hits {
 		s.counts[r.Name]++
-		s.outs.send(r.NewAlert(c))
+		s.outs.Send(r.NewAlert(c))
 	}
 	return nil
 }
@@ -225,7 +231,7 @@ func (s *rulesSink) Close() error { return nil }
 // dropRule is Falco's name for the alert raised when the probe drops events; Falco sends it with
 // priority Debug, and so do we.
 const (
-	dropRule     = "Falco internal: syscall event drop"
+	dropRule     = alerts.InternalPrefix + "syscall event drop"
 	dropPriority = rules.PriorityDebug
 )
 
@@ -236,24 +242,20 @@ func (s *rulesSink) drops(events, drops uint64) {
 	defer s.mu.Unlock()
 	dEv, dDrops := events-s.lastEvts, drops-s.lastDrops
 	s.lastEvts, s.lastDrops = events, drops
-	if s.closed || dDrops == 0 {
+	if dDrops == 0 {
 		return
 	}
 	msg := fmt.Sprintf("%s. %d system calls dropped in last second.", dropRule, dDrops)
-	fmt.Fprintln(s.outs.stderr, msg)
-	s.outs.send(&rules.Alert{
+	fmt.Fprintln(s.stderr, msg)
+	s.outs.Send(&rules.Alert{
 		Time: timeNow(), Rule: dropRule, Priority: dropPriority, Source: "syscall", Tags: []string{},
 		Output: msg,
 		Fields: fmt.Appendf(nil, `{"ebpf_enabled":"1","n_drops":"%d","n_evts":"%d"}`, dDrops, dEv),
 	})
 }
 
-func (s *rulesSink) close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.outs.close()
-}
+// close drains the outputs, within a bounded time, and returns their counts.
+func (s *rulesSink) close() []alerts.Stats { return s.outs.Close() }
 
 // summary prints Falco's end-of-run counts (on stderr, so that stdout holds only alerts).
 func (s *rulesSink) summary(w io.Writer) {
@@ -282,324 +284,64 @@ func (s *rulesSink) summary(w io.Writer) {
 	}
 }
 
-// --- alert outputs ---------------------------------------------------------------------------
+var timeNow = time.Now
 
-// alertOutput is one destination of alerts. write is retried after an error; it runs on the
-// output's own goroutine, so a slow or broken output holds up nothing else.
-type alertOutput interface {
-	name() string
-	write(a *rules.Alert) error
-	flush() error
-	close() error
+// reportEvents prints how many events the rules saw and how fast (-v).
+func reportEvents(w io.Writer, p *pipeline, elapsed time.Duration) {
+	var read, drops uint64
+	if p.driverStats != nil {
+		read, drops = p.driverStats()
+	}
+	fmt.Fprintf(w, "Syscall events: %d processed in %.3f s (%.0f/s); the probe read %d and dropped %d\n",
+		p.captured, elapsed.Seconds(), float64(p.captured)/max(elapsed.Seconds(), 1e-9), read, drops)
 }
 
-// alertOutputs fans alerts out to every output through a queue per output.
-type alertOutputs struct {
-	workers []*outWorker
-	stderr  io.Writer
-	errMu   sync.Mutex
+// reportOutputs prints, for every output that lost alerts (every output with -v), how many
+// alerts were raised, delivered and lost, and why.
+func reportOutputs(w io.Writer, stats []alerts.Stats, verbose bool) {
+	for _, st := range stats {
+		if verbose || st.Lost() > 0 {
+			fmt.Fprintf(w, "gosysdig rules: %s\n", st)
+		}
+	}
 }
 
-type outWorker struct {
-	out     alertOutput
-	ch      chan *rules.Alert
-	done    chan struct{}
-	failing atomic.Bool
-	dropped atomic.Int64 // queue full while failing
-	lost    atomic.Int64 // written while failing
-}
-
-const outQueue = 4096
-
-var (
-	timeNow        = time.Now
-	outRetryDelays = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, time.Second}
-)
-
-func openAlertOutputs(stdout, stderr io.Writer, ro *rulesOptions) (*alertOutputs, error) {
+// openAlertOutputs starts stdout and the --out-* outputs behind the alert dispatcher.
+func openAlertOutputs(stdout, stderr io.Writer, ro *rulesOptions) (*alerts.Dispatcher, error) {
+	cfg, err := parseAlertSettings(ro)
+	if err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
-	f := alertFormat{json: ro.json, host: host}
-	var outs []alertOutput
-	outs = append(outs, &writerOutput{f: f, w: bufio.NewWriter(stdout)})
-	for _, path := range ro.outFile {
-		o := &fileOutput{f: f, path: path}
-		if err := o.open(); err != nil {
+	f := alerts.Format{JSON: cfg.json, Hostname: host}
+	outs := []alerts.Output{alerts.NewWriterOutput("stdout", stdout, f)}
+	closeAll := func() {
+		for _, o := range outs {
+			_ = o.Close(context.Background())
+		}
+	}
+	for _, path := range cfg.files {
+		o, err := alerts.OpenFileOutput(path, f)
+		if err != nil {
+			closeAll()
 			return nil, fmt.Errorf("--out-file: %w", err)
 		}
 		outs = append(outs, o)
 	}
 	if ro.outSyslog {
-		outs = append(outs, &syslogOutput{f: f, path: ro.syslogSocket})
+		outs = append(outs, alerts.NewSyslogOutput(ro.syslogSocket, f))
 	}
-	for _, cmd := range ro.outProgram {
-		outs = append(outs, &programOutput{f: f, cmd: cmd, stderr: stderr})
+	for _, cmd := range cfg.programs {
+		outs = append(outs, alerts.NewProgramOutput(cmd, f, stderr))
 	}
-	for _, u := range ro.outHTTP {
-		outs = append(outs, &httpOutput{f: alertFormat{json: true, host: host}, url: u,
-			client: &http.Client{Timeout: 5 * time.Second}})
+	for _, u := range cfg.urls {
+		outs = append(outs, alerts.NewHTTPOutput(u, host, cfg.httpTimeout))
 	}
-	ao := &alertOutputs{stderr: stderr}
-	for _, o := range outs {
-		w := &outWorker{out: o, ch: make(chan *rules.Alert, outQueue), done: make(chan struct{})}
-		ao.workers = append(ao.workers, w)
-		go ao.loop(w)
+	var mu sync.Mutex
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(stderr, "gosysdig rules: "+format+"\n", args...)
 	}
-	return ao, nil
+	return alerts.New(outs, cfg.opt, host, logf), nil
 }
-
-func (ao *alertOutputs) logf(format string, args ...any) {
-	ao.errMu.Lock()
-	defer ao.errMu.Unlock()
-	fmt.Fprintf(ao.stderr, format+"\n", args...)
-}
-
-// send queues a for every output. An output that is failing and whose queue is full loses the
-// alert (counted and reported) rather than holding up the event loop.
-func (ao *alertOutputs) send(a *rules.Alert) {
-	for _, w := range ao.workers {
-		if !w.failing.Load() {
-			w.ch <- a
-			continue
-		}
-		select {
-		case w.ch <- a:
-		default:
-			w.dropped.Add(1)
-		}
-	}
-}
-
-// loop writes w's alerts. A failed write is retried a few times and reported; if the output
-// still fails, its alerts are lost (and counted) until a write works again, each new alert
-// being one more attempt, so a dead output does not hold up its queue.
-func (ao *alertOutputs) loop(w *outWorker) {
-	defer close(w.done)
-	for a := range w.ch {
-		err := w.out.write(a)
-		for i := 0; err != nil && !w.failing.Load() && i < len(outRetryDelays); i++ {
-			ao.logf("gosysdig rules: output %s failed: %v (retrying)", w.out.name(), err)
-			time.Sleep(outRetryDelays[i])
-			err = w.out.write(a)
-		}
-		if err != nil {
-			if !w.failing.Load() {
-				ao.logf("gosysdig rules: output %s failed: %v: its alerts are lost until it works again", w.out.name(), err)
-				w.failing.Store(true)
-			}
-			w.lost.Add(1)
-			continue
-		}
-		if w.failing.Load() {
-			ao.logf("gosysdig rules: output %s works again (%d alert(s) lost)", w.out.name(), w.lost.Load()+w.dropped.Load())
-			w.failing.Store(false)
-			w.lost.Store(0)
-			w.dropped.Store(0)
-		}
-		if len(w.ch) == 0 {
-			if err := w.out.flush(); err != nil {
-				ao.logf("gosysdig rules: output %s failed: %v", w.out.name(), err)
-			}
-		}
-	}
-}
-
-// close drains the queues and closes the outputs.
-func (ao *alertOutputs) close() {
-	for _, w := range ao.workers {
-		close(w.ch)
-	}
-	for _, w := range ao.workers {
-		select {
-		case <-w.done:
-		case <-time.After(30 * time.Second):
-			ao.logf("gosysdig rules: output %s: gave up waiting for it to drain", w.out.name())
-		}
-		if n := w.dropped.Load() + w.lost.Load(); n > 0 {
-			ao.logf("gosysdig rules: output %s lost %d alert(s)", w.out.name(), n)
-		}
-		if err := w.out.close(); err != nil {
-			ao.logf("gosysdig rules: output %s: %v", w.out.name(), err)
-		}
-	}
-}
-
-// alertFormat renders an alert as one line of text or JSON.
-type alertFormat struct {
-	json bool
-	host string
-}
-
-func (f alertFormat) line(a *rules.Alert) []byte {
-	var b []byte
-	if f.json {
-		b = a.JSON(f.host)
-	} else {
-		b = []byte(a.Text())
-	}
-	return append(b, '\n')
-}
-
-type writerOutput struct {
-	f alertFormat
-	w *bufio.Writer
-}
-
-func (o *writerOutput) name() string               { return "stdout" }
-func (o *writerOutput) write(a *rules.Alert) error { _, err := o.w.Write(o.f.line(a)); return err }
-func (o *writerOutput) flush() error               { return o.w.Flush() }
-func (o *writerOutput) close() error               { return o.w.Flush() }
-
-// fileOutput appends alerts to a file, reopening it after an error.
-type fileOutput struct {
-	f    alertFormat
-	path string
-	fd   *os.File
-}
-
-func (o *fileOutput) name() string { return "file " + o.path }
-
-func (o *fileOutput) open() error {
-	fd, err := safefile.Append(o.path)
-	o.fd = fd
-	return err
-}
-
-func (o *fileOutput) write(a *rules.Alert) error {
-	if o.fd == nil {
-		if err := o.open(); err != nil {
-			return err
-		}
-	}
-	if _, err := o.fd.Write(o.f.line(a)); err != nil {
-		o.fd.Close()
-		o.fd = nil
-		return err
-	}
-	return nil
-}
-
-func (o *fileOutput) flush() error { return nil }
-
-func (o *fileOutput) close() error {
-	if o.fd == nil {
-		return nil
-	}
-	return o.fd.Close()
-}
-
-// syslogOutput sends each alert as one datagram to the syslog socket, facility user, the
-// severity from the rule's priority (Falco's priorities are syslog's severities).
-type syslogOutput struct {
-	f    alertFormat
-	path string
-	conn net.Conn
-}
-
-func (o *syslogOutput) name() string { return "syslog " + o.path }
-
-func (o *syslogOutput) write(a *rules.Alert) error {
-	if o.conn == nil {
-		c, err := net.Dial("unixgram", o.path)
-		if err != nil {
-			return err
-		}
-		o.conn = c
-	}
-	const facilityUser = 1
-	msg := fmt.Appendf(nil, "<%d>%s gosysdig[%d]: ", facilityUser*8+int(a.Priority),
-		timeNow().Format(time.Stamp), os.Getpid())
-	line := o.f.line(a)
-	msg = append(msg, line[:len(line)-1]...)
-	if _, err := o.conn.Write(msg); err != nil {
-		o.conn.Close()
-		o.conn = nil
-		return err
-	}
-	return nil
-}
-
-func (o *syslogOutput) flush() error { return nil }
-
-func (o *syslogOutput) close() error {
-	if o.conn == nil {
-		return nil
-	}
-	return o.conn.Close()
-}
-
-// programOutput writes alerts to the stdin of a shell command, kept running; the command is
-// started again when it has died.
-type programOutput struct {
-	f      alertFormat
-	cmd    string
-	stderr io.Writer
-	proc   *exec.Cmd
-	stdin  io.WriteCloser
-}
-
-func (o *programOutput) name() string { return "program " + strconv.Quote(o.cmd) }
-
-func (o *programOutput) start() error {
-	c := exec.Command("/bin/sh", "-c", o.cmd)
-	c.Stdout, c.Stderr = o.stderr, o.stderr
-	in, err := c.StdinPipe()
-	if err != nil {
-		return err
-	}
-	if err := c.Start(); err != nil {
-		return err
-	}
-	o.proc, o.stdin = c, in
-	return nil
-}
-
-func (o *programOutput) write(a *rules.Alert) error {
-	if o.proc == nil {
-		if err := o.start(); err != nil {
-			return err
-		}
-	}
-	if _, err := o.stdin.Write(o.f.line(a)); err != nil {
-		o.stop()
-		return err
-	}
-	return nil
-}
-
-func (o *programOutput) stop() error {
-	if o.proc == nil {
-		return nil
-	}
-	o.stdin.Close()
-	err := o.proc.Wait()
-	o.proc = nil
-	return err
-}
-
-func (o *programOutput) flush() error { return nil }
-func (o *programOutput) close() error { return o.stop() }
-
-// httpOutput POSTs each alert as JSON.
-type httpOutput struct {
-	f      alertFormat
-	url    string
-	client *http.Client
-}
-
-func (o *httpOutput) name() string { return "http " + o.url }
-
-func (o *httpOutput) write(a *rules.Alert) error {
-	resp, err := o.client.Post(o.url, "application/json", bytes.NewReader(o.f.line(a)))
-	if err != nil {
-		return err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("HTTP status %s", resp.Status)
-	}
-	return nil
-}
-
-func (o *httpOutput) flush() error { return nil }
-func (o *httpOutput) close() error { return nil }
