@@ -335,7 +335,6 @@ func appendG(dst []byte, f float64) []byte {
 	return dst[:start+j+n]
 }
 
-
 // AppendFlags renders a flag value's names the way sysdig walks its flag tables: in table order,
 // stopping at an entry equal to the whole value; a zero entry matches only zero.
 func AppendFlags(dst []byte, table []Flag, v uint32) []byte {
