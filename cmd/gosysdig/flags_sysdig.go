@@ -254,6 +254,8 @@ func (s *suppressSource) Next(ev *event.Event) error {
 			return err
 		}
 		if !s.drop(ev) {
+			// Suppressed events never reach sysdig's inspector, which numbers the rest.
+			ev.Num -= *s.suppressed
 			return nil
 		}
 		*s.suppressed++

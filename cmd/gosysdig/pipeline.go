@@ -134,12 +134,12 @@ func (pr *printer) Event(c *fields.Ctx) error {
 		return nil
 	}
 	line, ok := pr.f.Format(c)
+	// As sysdig's formatter, every event formatted moves evt.deltatime on, whether its line
+	// is printed or not (a field without a value, -d's display filter).
+	c.PrevTS = c.Ev.TS
 	if !ok {
 		return nil
 	}
-	// As sysdig, the line is formatted (and fields that remember the previous event move on)
-	// before the display filter decides.
-	c.PrevTS = c.Ev.TS
 	if pr.display != nil && !(pr.display.MayMatch(c.Ev.Type) && pr.display.Match(c)) {
 		return nil
 	}
