@@ -40,7 +40,6 @@ var refusedFlags = []refusedFlag{
 	{"udig", "u", "", "udig (capture without a kernel driver) is not supported: live capture uses the eBPF probe as root"},
 	{"resolve-ports", "R", "", "port-name resolution is not implemented: ports print as numbers"},
 	{"large-environment", "", "", "not implemented: proc.env holds what the probe captured"},
-	{"filter-proclist", "", "", "not implemented: -w writes the whole process table"},
 }
 
 func addSysdigFlags(cmd *cobra.Command, o *options) {
@@ -52,6 +51,7 @@ func addSysdigFlags(cmd *cobra.Command, o *options) {
 	f.StringArrayVarP(&o.suppressComm, "suppress-comm", "U", nil, "ignore all events of processes with this comm (repeatable)")
 	f.BoolVar(&o.unbuffered, "unbuffered", false, "flush the output after every line")
 	f.BoolVarP(&o.fatfile, "fatfile", "F", false, "with -w: keep filtered-out state events in the file, hidden (gosysdig always does)")
+	f.BoolVar(&o.filterProclist, "filter-proclist", false, "with -r and -w: the process table written keeps only the threads and fds the filter selects")
 	f.BoolVar(&o.listMarkdown, "list-markdown", false, "like -l, as markdown")
 	f.BoolVar(&o.libsVersion, "libs-version", false, "print the falcosecurity/libs version gosysdig follows")
 	var bpf string

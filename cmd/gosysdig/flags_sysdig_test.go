@@ -72,7 +72,8 @@ func TestSysdigFlagsAgainstSysdig(t *testing.T) {
 	if compared < len(traces)*len(cases)/2 {
 		t.Errorf("only %d of %d comparisons had output: the cases prove too little", compared, len(traces)*len(cases))
 	}
-	for _, args := range [][]string{{"--libs-version"}, {"-pp"}, {"-t", "x", "-r", traces[0]}, {"-P"}} {
+	for _, args := range [][]string{{"--libs-version"}, {"-pp"}, {"-t", "x", "-r", traces[0]}, {"-P"},
+		{"--filter-proclist", "-r", traces[0]}, {"--filter-proclist", "proc.name=cat"}} {
 		want, werr, wok := runOne(t, sysdig, args...)
 		got, gerr, gok := runOne(t, bin, args...)
 		if !bytes.Equal(got, want) || gok != wok || !bytes.Contains(gerr, bytes.TrimSpace(werr)) {

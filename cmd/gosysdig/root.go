@@ -162,6 +162,9 @@ func run(w io.Writer, o *options, args []string) error {
 	if err := checkSysdigFlags(o, args); err != nil {
 		return err
 	}
+	if err := checkFilterProclist(o, args); err != nil {
+		return err
+	}
 	if o.read == "" {
 		return runLive(w, o, args)
 	}
@@ -176,7 +179,15 @@ func run(w io.Writer, o *options, args []string) error {
 	}
 	p.in.LoadHeader(withoutUsers(o, r.Header()))
 	if o.write != "" {
-		d, err := openDumper(o.write, withoutUsers(o, r.Header()), o.compress, o.rotation(), p.in.Snapshot)
+		hdr, snapshot := withoutUsers(o, r.Header()), p.in.Snapshot
+		if o.filterProclist && p.flt != nil {
+			// As sysdig, every file of a rotation starts with the filtered table.
+			if hdr, err = filteredProclist(hdr, p.flt, p.in, p.ctx); err != nil {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			snapshot = func() *capture.Header { return hdr }
+		}
+		d, err := openDumper(o.write, hdr, o.compress, o.rotation(), snapshot)
 		if err != nil {
 			return &exitError{code: 1, msg: err.Error()}
 		}
