@@ -194,10 +194,13 @@ func (p *progress) event(num uint64, offset int64) {
 	}
 }
 
-// end is sysdig's handle_end_of_file with -P.
-func (p *progress) end() {
+// end is sysdig's handle_end_of_file with -P: the share read when the capture ends (100 at
+// the end of the file, less after -n).
+func (p *progress) end(offset int64) {
 	p.clean()
-	p.update(100)
+	if p.size > 0 {
+		p.update(min(float64(offset)*100/float64(p.size), 100))
+	}
 	fmt.Fprintln(p.w)
 }
 

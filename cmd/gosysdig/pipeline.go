@@ -160,7 +160,7 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 	}
 	defer func() {
 		if p.progress != nil {
-			p.progress.end()
+			p.progress.end(p.offset())
 		}
 		if p.o.verbose {
 			p.writeStats(time.Since(start))
