@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/chisels"
 	"github.com/gosysdig/gosysdig/event"
 )
 
@@ -322,4 +323,21 @@ func timeType(o *options) byte {
 		return 0
 	}
 	return o.timeType[0]
+}
+
+// addFlagCompletions lets the shell complete -t's modes and -c/-i's chisel names.
+func addFlagCompletions(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("timetype", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"h\thuman-readable time", "a\tabsolute, seconds since the epoch", "r\trelative to the first event",
+			"d\tenter-to-exit delta", "D\tdelta from the previous event"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	chiselNames := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		for _, c := range chisels.List(chisels.SearchDirs()) {
+			names = append(names, c.Name+"\t"+c.ShortDesc)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	}
+	_ = cmd.RegisterFlagCompletionFunc("chisel", chiselNames)
+	_ = cmd.RegisterFlagCompletionFunc("chisel-info", chiselNames)
 }

@@ -152,6 +152,12 @@ func TestFlagsCLI(t *testing.T) {
 			t.Errorf("completion %s: %s", sh, stderr)
 		}
 	}
+	if out, _, _ := runOne(t, bin, "__complete", "-t", ""); !bytes.Contains(out, []byte("D\tdelta from the previous event")) {
+		t.Errorf("-t's modes are not completed: %s", out)
+	}
+	if out, _, _ := runOne(t, bin, "__complete", "-c", ""); !bytes.Contains(out, []byte("topprocs_cpu\t")) {
+		t.Errorf("chisel names are not completed: %.300s", out)
+	}
 	if _, _, ok := runOne(t, bin, "completion", "tcsh"); ok {
 		t.Error("completion tcsh succeeded")
 	}

@@ -116,6 +116,7 @@ func newRootCmd() *cobra.Command {
 	cmd.AddCommand(newRulesCmd())
 	cmd.AddCommand(newUICmd())
 	cmd.AddCommand(newVersionCmd(), newCompletionCmd(), newManCmd())
+	addFlagCompletions(cmd)
 	abbreviateLongFlags(f) // after every flag is defined: see flags_prefix.go
 	return cmd
 }
