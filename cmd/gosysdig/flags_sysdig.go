@@ -341,3 +341,27 @@ func addFlagCompletions(cmd *cobra.Command) {
 	_ = cmd.RegisterFlagCompletionFunc("chisel", chiselNames)
 	_ = cmd.RegisterFlagCompletionFunc("chisel-info", chiselNames)
 }
+
+// onceString is -r: sysdig reads several -r files one after the other; gosysdig reads one, and
+// says so rather than silently reading only the last.
+type onceString struct {
+	p   *string
+	set bool
+}
+
+func (v *onceString) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v *onceString) Set(s string) error {
+	if v.set {
+		return fmt.Errorf("given twice: gosysdig reads one capture per run (sysdig reads several in turn)")
+	}
+	*v.p, v.set = s, true
+	return nil
+}
+
+func (v *onceString) Type() string { return "string" }

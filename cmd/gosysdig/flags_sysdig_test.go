@@ -142,6 +142,9 @@ func TestFlagsCLI(t *testing.T) {
 	if _, stderr, ok := runOne(t, bin, "--print-h", "x"); ok || !strings.Contains(string(stderr), "unknown flag") {
 		t.Errorf("an ambiguous prefix was accepted: %s", stderr)
 	}
+	if _, stderr, ok := runOne(t, bin, "-r", "a.scap", "-r", "b.scap"); ok || !strings.Contains(string(stderr), "one capture per run") {
+		t.Errorf("two -r: ok=%v %s", ok, stderr)
+	}
 	out, _, ok := runOne(t, bin, "version")
 	if !ok || string(out) != "gosysdig version "+version+"\n" {
 		t.Errorf("gosysdig version: %q", out)

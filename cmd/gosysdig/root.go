@@ -80,7 +80,7 @@ func newRootCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(true)
-	f.StringVarP(&o.read, "readfile", "r", "", "read the events from this capture file")
+	f.VarP(&onceString{p: &o.read}, "readfile", "r", "read the events from this capture file")
 	f.StringVarP(&o.format, "print", "p", "", "print events with this format (-pc/-pcontainer: container format; -pp: print the default format)")
 	f.BoolVarP(&o.json, "json", "j", false, "emit output as JSON")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print events (implied by -w)")
