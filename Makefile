@@ -1,12 +1,16 @@
 # gosysdig: build, test, benchmark.
 GO ?= go
 
-.PHONY: all build test vet fuzz bench bench-live generate check-generate
+.PHONY: all build test vet fuzz bench bench-live generate check-generate man
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o gosysdig ./cmd/gosysdig
+
+# Man pages (section 8) generated from the command tree, into man/.
+man:
+	$(GO) run ./cmd/gosysdig man man
 
 vet:
 	$(GO) vet ./...

@@ -73,6 +73,9 @@ func NewReader(src io.Reader) (*Reader, error) {
 // Header returns what the current section's header blocks said.
 func (r *Reader) Header() *Header { return &r.hdr }
 
+// Offset is how many bytes of the (uncompressed) capture have been read: sysdig -P's progress.
+func (r *Reader) Offset() int64 { return r.off }
+
 // Close closes the underlying file.
 func (r *Reader) Close() error {
 	if r.closer != nil {

@@ -291,43 +291,48 @@ func appendUpperHex(dst []byte, u uint64) []byte {
 	return dst
 }
 
-// appendG formats like C's %lg (6 significant digits, shortest form).
+// appendG formats like C's %lg: 6 significant digits, trailing zeros of the fraction dropped,
+// at least two exponent digits (2e-05, 1.5e+10), inf and nan in lower case.
 func appendG(dst []byte, f float64) []byte {
-	s := strconv.FormatFloat(f, 'g', 6, 64)
-	// C's %g drops trailing zeros, as Go's 'g' with precision does not.
-	if mant, exp, ok := cut(s, 'e'); ok {
-		mant = trimZeros(mant)
-		if len(exp) == 3 && (exp[0] == '+' || exp[0] == '-') {
-			exp = exp[:1] + "0" + exp[1:]
+	switch {
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return append(dst, "-nan"...)
 		}
-		return append(append(append(dst, mant...), 'e'), exp...)
+		return append(dst, "nan"...)
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
 	}
-	return append(dst, trimZeros(s)...)
-}
-
-func cut(s string, c byte) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return s[:i], s[i+1:], true
+	start := len(dst)
+	// Go's 'g' with a precision picks the same form and exponent width as C's; it keeps the
+	// fraction's trailing zeros, which C's %g drops.
+	dst = strconv.AppendFloat(dst, f, 'g', 6, 64)
+	s := dst[start:]
+	mantEnd := len(s)
+	dot := -1
+	for i, c := range s {
+		if c == 'e' {
+			mantEnd = i
+			break
 		}
-	}
-	return s, "", false
-}
-
-func trimZeros(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '.' {
-			j := len(s)
-			for j > i+1 && s[j-1] == '0' {
-				j--
-			}
-			if j == i+1 {
-				j = i
-			}
-			return s[:j]
+		if c == '.' {
+			dot = i
 		}
 	}
-	return s
+	if dot < 0 {
+		return dst
+	}
+	j := mantEnd
+	for j > dot+1 && s[j-1] == '0' {
+		j--
+	}
+	if j == dot+1 {
+		j = dot
+	}
+	n := copy(s[j:], s[mantEnd:])
+	return dst[:start+j+n]
 }
 
 // AppendFlags renders a flag value's names the way sysdig walks its flag tables: in table order,

@@ -76,9 +76,7 @@ func init() {
 		&Field{Name: "evt.reltime", Kind: KRelTime, Desc: "time since the first event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return Value{Kind: KRelTime, Int: int64(c.Ev.TS - c.FirstTS)}, true
 		}},
-		&Field{Name: "evt.outputtime", Kind: KAbsTime, Desc: "event timestamp in the format chosen for output", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			return Value{Kind: KAbsTime, Int: int64(c.Ev.TS)}, true
-		}},
+		&Field{Name: "evt.outputtime", Kind: KAbsTime, Desc: "event timestamp in the format chosen for output (-t)", Extract: outputTime},
 		&Field{Name: "evt.latency", Kind: KRelTime, Desc: "time from a call's enter event to its exit event, in ns (0 on enters)", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			l, ok := latency(c)
 			if !ok {

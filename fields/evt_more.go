@@ -12,9 +12,10 @@ import (
 // ctxMore is what fields that depend on earlier events keep between extractions, as sysdig's
 // filter checks keep it in themselves or in per-thread private state.
 type ctxMore struct {
-	switchTS []uint64            // thread.exectime: last switch timestamp per CPU
-	totExec  map[int64]uint64    // thread.totexectime: CPU time accumulated per thread
-	lastCPU  map[[2]int64]uint64 // thread.cpu*: last time per (thread, variant), as sysdig keeps one per field
+	outPrevTS uint64              // evt.outputtime with -t D: the previous formatted event's timestamp
+	switchTS  []uint64            // thread.exectime: last switch timestamp per CPU
+	totExec   map[int64]uint64    // thread.totexectime: CPU time accumulated per thread
+	lastCPU   map[[2]int64]uint64 // thread.cpu*: last time per (thread, variant), as sysdig keeps one per field
 }
 
 // Event types the new evt fields look at (PPME_* numbers of 0.29.3).

@@ -51,6 +51,10 @@ type Ctx struct {
 	// PrevTS is the timestamp of the previous shown event, for evt.deltatime.
 	PrevTS  uint64
 	FirstTS uint64
+	// TimeType is sysdig's -t, how evt.outputtime prints: 0 (or 'h') clock time, 'a' absolute,
+	// 'r' relative to the first event, 'd' the thread's enter-to-exit latency, 'D' delta from
+	// the previous event formatted.
+	TimeType byte
 
 	scratch [4][]byte
 	more    ctxMore // state of fields that remember earlier events (fields/evt_more.go)
@@ -230,6 +234,9 @@ func AppendText(dst []byte, v Value) []byte {
 		}
 		return dst
 	case KAbsTime:
+		if v.Str != nil { // evt.outputtime under -t: the text, Int keeping the timestamp for JSON
+			return append(dst, v.Str...)
+		}
 		return AppendClock(dst, uint64(v.Int))
 	case KDouble:
 		return strconv.AppendFloat(dst, v.F, 'f', 1, 64) // sysdig prints doubles with %.1lf

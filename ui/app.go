@@ -77,6 +77,9 @@ func Run(cfg Config) error {
 	screen := cfg.Screen
 	forcePlain := false
 	if screen == nil {
+		if err := needTerminal(); err != nil {
+			return err
+		}
 		var err error
 		screen, err = tcell.NewScreen()
 		if term := os.Getenv("TERM"); err != nil && (term == "" || term == "dumb") {

@@ -119,10 +119,11 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	if err != nil {
 		return &exitError{code: 1, msg: liveLoadError(err)}
 	}
-	p.in.LoadHeader(h)
+	p.in.LoadHeader(withoutUsers(o, h))
+	p.seedSuppressed(h)
 	ctr.w.Drain()
 	if o.write != "" {
-		d, err := openDumper(o.write, h, o.compress, o.rotation(), p.in.Snapshot)
+		d, err := openDumper(o.write, withoutUsers(o, h), o.compress, o.rotation(), p.in.Snapshot)
 		if err != nil {
 			pr.Close()
 			return &exitError{code: 1, msg: err.Error()}

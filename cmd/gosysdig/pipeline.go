@@ -45,6 +45,12 @@ type pipeline struct {
 
 	// wrap, when set, wraps the source run reads (the UI adds live procinfo events: ui.go).
 	wrap func(source) source
+
+	// sysdig flags (flags_sysdig.go): -U's dropped events, -P's progress over offset().
+	suppress   *suppressSource
+	suppressed uint64
+	progress   *progress
+	offset     func() int64
 }
 
 // bufFormat picks how buffers render from -x, -X, -A and -b, in the JSON variant with -j.
@@ -68,7 +74,7 @@ func bufFormat(o *options) event.BufFormat {
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriterSize(w, 256<<10), stderr: os.Stderr}
-	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80}
+	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80, TimeType: timeType(o)}
 	if o.verbose {
 		p.ctx.MaxLen = 0
 	}
@@ -88,6 +94,11 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 		}
 		p.flt = flt
 	}
+	// -d: the filter only selects the printed events; -n, -w, -S and chisels see them all.
+	var display *filter.Filter
+	if o.displayFilter {
+		display, p.flt = p.flt, nil
+	}
 	if o.pcap != "" {
 		ps, err := newPcapSink(o.pcap)
 		if err != nil {
@@ -102,7 +113,7 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 		if err != nil {
 			return nil, &exitError{code: 1, msg: err.Error()}
 		}
-		p.sinks = append(p.sinks, &printer{f: formatter, w: p.bw, debug: o.debug})
+		p.sinks = append(p.sinks, &printer{f: formatter, w: p.bw, debug: o.debug, display: display})
 	}
 	if o.summary {
 		p.sum = &summary{}
@@ -112,9 +123,10 @@ func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
 
 // printer writes formatted events; internal events show only with -D.
 type printer struct {
-	f     *output.Formatter
-	w     io.Writer
-	debug bool
+	f       *output.Formatter
+	w       io.Writer
+	debug   bool
+	display *filter.Filter // -d
 }
 
 func (pr *printer) Event(c *fields.Ctx) error {
@@ -122,11 +134,16 @@ func (pr *printer) Event(c *fields.Ctx) error {
 		return nil
 	}
 	line, ok := pr.f.Format(c)
+	// As sysdig's formatter, every event formatted moves evt.deltatime on, whether its line
+	// is printed or not (a field without a value, -d's display filter).
+	c.PrevTS = c.Ev.TS
 	if !ok {
 		return nil
 	}
+	if pr.display != nil && !(pr.display.MayMatch(c.Ev.Type) && pr.display.Match(c)) {
+		return nil
+	}
 	_, err := pr.w.Write(line)
-	c.PrevTS = c.Ev.TS
 	return err
 }
 
@@ -135,10 +152,16 @@ func (pr *printer) Close() error { return nil }
 // run drains src. reset is called when a concatenated capture starts a new section.
 func (p *pipeline) run(src source, name string, reset func()) (err error) {
 	start := time.Now()
+	if len(p.o.suppressComm) > 0 {
+		src = p.suppressing(src)
+	}
 	if p.wrap != nil {
 		src = p.wrap(src)
 	}
 	defer func() {
+		if p.progress != nil {
+			p.progress.end(p.offset())
+		}
 		if p.o.verbose {
 			p.writeStats(time.Since(start))
 		}
@@ -173,6 +196,9 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		}
 		if err != nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", name, err)}
+		}
+		if p.progress != nil {
+			p.progress.event(ev.Num, p.offset())
 		}
 		p.in.Process(&ev)
 		read++
@@ -243,8 +269,8 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 	if secs > 0 {
 		eps = float64(p.captured) / secs
 	}
-	fmt.Fprintf(p.stderr, "Driver Events:%d\nDriver Drops:%d\nSuppressed by Comm:0\nElapsed time: %.3f, Captured Events: %d, %.2f eps\n",
-		events, drops, secs, p.captured, eps)
+	fmt.Fprintf(p.stderr, "Driver Events:%d\nDriver Drops:%d\nSuppressed by Comm:%d\nElapsed time: %.3f, Captured Events: %d, %.2f eps\n",
+		events, drops, p.suppressed, secs, p.captured, eps)
 }
 
 // errStop is returned by a sink to end the capture early (a chisel's end_capture).

@@ -44,17 +44,34 @@ type options struct {
 	pcap       string
 	// printContainer is set by -pc: chisels show container columns.
 	printContainer bool
+
+	// Flags of sysdig 0.29.3 added for issue 11 (flags_sysdig.go).
+	timeType       string   // -t: h, a, r, d or D
+	displayFilter  bool     // -d: the filter selects what is printed; everything else sees every event
+	excludeUsers   bool     // -E: no user and group tables
+	progress       bool     // -P: progress on stderr while replaying (implied by -r with -w)
+	suppressComm   []string // -U: drop every event of processes with these comms
+	unbuffered     bool     // --unbuffered: flush after every line
+	fatfile        bool     // -F: filtered-out state events stay in -w files, hidden
+	filterProclist bool     // --filter-proclist: -w keeps only the threads the filter selects
+	listMarkdown   bool     // --list-markdown: -l as markdown
+	libsVersion    bool     // --libs-version
+	resolvePorts   bool     // -R
+	largeEnv       bool     // --large-environment
 }
 
 func newRootCmd() *cobra.Command {
 	var o options
 	cmd := &cobra.Command{
-		Use:           "gosysdig [flags] [filter]",
-		Short:         "sysdig-compatible system call tracer",
+		Use:   "gosysdig [flags] [filter]",
+		Short: "sysdig-compatible system call tracer",
+		Long: "gosysdig traces system calls live (eBPF, as root) or replays sysdig captures (-r), filters them " +
+			"with sysdig's filter language and prints them as sysdig 0.29.3 does. Flags keep sysdig's names " +
+			"and meanings; long flags may be abbreviated to a unique prefix, as sysdig's getopt allows.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// The root command takes a filter, not subcommands: keep cobra's shell-completion
-		// command out of its way.
+		// The root command takes a filter; `version`, `completion`, `man`, `rules` and `ui` are
+		// subcommands (a filter cannot start with one of those words: it would not compile).
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		Args:              cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,39 +80,44 @@ func newRootCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.SetInterspersed(true)
-	f.StringVarP(&o.read, "read", "r", "", "read events from a capture file")
-	f.StringVarP(&o.format, "print", "p", "", "print events with this format (sysdig's -p)")
-	f.BoolVarP(&o.json, "json", "j", false, "print events as JSON")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print events (with -w, implied)")
-	f.BoolVarP(&o.ascii, "print-ascii", "A", false, "print buffers as ASCII text")
-	f.BoolVarP(&o.hex, "print-hex", "x", false, "print buffers in hex")
-	f.BoolVarP(&o.hexASCII, "print-hex-ascii", "X", false, "print buffers in hex and ASCII")
-	f.BoolVarP(&o.base64, "print-base64", "b", false, "print buffers in base64")
-	f.Int64VarP(&o.numEvents, "numevents", "n", 0, "stop after this many events")
-	f.IntVarP(&o.snaplen, "snaplen", "s", 80, "bytes of each I/O buffer to show")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "print buffers in full")
-	f.BoolVarP(&o.summary, "summary", "S", false, "print an event summary at the end")
-	f.BoolVarP(&o.list, "list", "l", false, "list the fields filters and formats can use")
+	f.VarP(&onceString{p: &o.read}, "readfile", "r", "read the events from this capture file")
+	f.StringVarP(&o.format, "print", "p", "", "print events with this format (-pc/-pcontainer: container format; -pp: print the default format)")
+	f.BoolVarP(&o.json, "json", "j", false, "emit output as JSON")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print events (implied by -w)")
+	f.BoolVarP(&o.ascii, "print-ascii", "A", false, "print only the text portion of data buffers")
+	f.BoolVarP(&o.hex, "print-hex", "x", false, "print data buffers in hex")
+	f.BoolVarP(&o.hexASCII, "print-hex-ascii", "X", false, "print data buffers in hex and ASCII")
+	f.BoolVarP(&o.base64, "print-base64", "b", false, "print data buffers in base64")
+	f.Int64VarP(&o.numEvents, "numevents", "n", 0, "stop capturing after this many events")
+	f.IntVarP(&o.snaplen, "snaplen", "s", 80, "capture the first this many bytes of each I/O buffer")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print buffers in full, and capture statistics at the end")
+	f.BoolVarP(&o.summary, "summary", "S", false, "print the event summary when the capture ends")
+	f.BoolVarP(&o.list, "list", "l", false, "list the fields filters and formats can use (-lv: with their types)")
 	f.BoolVarP(&o.listEvents, "list-events", "L", false, "list the events")
-	f.StringVarP(&o.chisel, "chisel", "c", "", "run a chisel")
+	f.StringVarP(&o.chisel, "chisel", "c", "", "run a chisel (-cl: list the chisels)")
 	f.BoolVar(&o.listChisel, "list-chisels", false, "list the chisels")
 	f.BoolVar(&o.version, "version", false, "print the version")
 	f.BoolVarP(&o.debug, "debug", "D", false, "also show internal events")
-	f.StringVarP(&o.write, "write", "w", "", "write the events to a capture file")
-	f.BoolVarP(&o.compress, "compress", "z", false, "gzip the capture written with -w")
-	f.IntVarP(&o.duration, "seconds", "M", 0, "stop a live capture after this many seconds")
+	f.StringVarP(&o.write, "writefile", "w", "", "write the events to a capture file")
+	f.BoolVarP(&o.compress, "compress", "z", false, "with -w: gzip the capture")
+	// sysdig's -M has no long name; pflag needs one.
+	f.IntVarP(&o.duration, "stop-after", "M", 0, "stop collecting after this many seconds (sysdig: -M only)")
 	f.StringVar(&o.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&o.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
 	_ = f.MarkHidden("ready-file")
 	f.StringVar(&o.pcap, "pcap", "", "also write the selected events' socket payloads to this pcapng file")
 	f.IntVarP(&o.rotateMB, "file-size", "C", 0, "with -w: start a new file every this many megabytes (10^6)")
-	f.IntVarP(&o.rotateSecs, "seconds-file", "G", 0, "with -w: start a new file every this many seconds (strftime in the name)")
-	f.Int64VarP(&o.rotateEvts, "events-file", "e", 0, "with -w: start a new file every this many events")
-	f.IntVarP(&o.maxFiles, "limit-files", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
+	f.IntVarP(&o.rotateSecs, "seconds", "G", 0, "with -w: start a new file every this many seconds (strftime in the name)")
+	f.Int64VarP(&o.rotateEvts, "event-limit", "e", 0, "with -w: start a new file every this many events")
+	f.IntVarP(&o.maxFiles, "limit", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
+	addSysdigFlags(cmd, &o) // -t, -d, -E, -P, -U... and the flags refused with a reason: flags_sysdig.go
 	addContainerFlags(cmd)  // --docker-socket and the like: see live.go
 	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
 	cmd.AddCommand(newRulesCmd())
 	cmd.AddCommand(newUICmd())
+	cmd.AddCommand(newVersionCmd(), newCompletionCmd(), newManCmd())
+	addFlagCompletions(cmd)
+	abbreviateLongFlags(f) // after every flag is defined: see flags_prefix.go
 	return cmd
 }
 
@@ -118,6 +140,9 @@ func presetFormat(o *options) error {
 }
 
 func run(w io.Writer, o *options, args []string) error {
+	if printPreset(w, o) {
+		return nil
+	}
 	if err := presetFormat(o); err != nil {
 		return err
 	}
@@ -125,10 +150,21 @@ func run(w io.Writer, o *options, args []string) error {
 	case o.version:
 		fmt.Fprintf(w, "gosysdig version %s\n", version)
 		return nil
+	case o.libsVersion:
+		fmt.Fprintf(w, "falcosecurity/libs version %s", libsVersion) // no newline, as sysdig
+		return nil
+	case o.listMarkdown:
+		return listFieldsMarkdown(w, o.verbose)
 	case o.list:
 		return listFields(w, o.verbose)
 	case o.listEvents:
 		return listEvents(w)
+	}
+	if err := checkSysdigFlags(o, args); err != nil {
+		return err
+	}
+	if err := checkFilterProclist(o, args); err != nil {
+		return err
 	}
 	if o.read == "" {
 		return runLive(w, o, args)
@@ -142,15 +178,27 @@ func run(w io.Writer, o *options, args []string) error {
 	if err != nil {
 		return err
 	}
-	p.in.LoadHeader(r.Header())
+	p.in.LoadHeader(withoutUsers(o, r.Header()))
 	if o.write != "" {
-		d, err := openDumper(o.write, r.Header(), o.compress, o.rotation(), p.in.Snapshot)
+		hdr, snapshot := withoutUsers(o, r.Header()), p.in.Snapshot
+		if o.filterProclist && p.flt != nil {
+			// As sysdig, every file of a rotation starts with the filtered table.
+			if hdr, err = filteredProclist(hdr, p.flt, p.in, p.ctx); err != nil {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			snapshot = func() *capture.Header { return hdr }
+		}
+		d, err := openDumper(o.write, hdr, o.compress, o.rotation(), snapshot)
 		if err != nil {
 			return &exitError{code: 1, msg: err.Error()}
 		}
 		p.dump = d
 	}
-	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(r.Header()) })
+	if o.progress {
+		p.progress = newProgress(p.stderr, o.read)
+		p.offset = r.Offset
+	}
+	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(withoutUsers(o, r.Header())) })
 }
 
 // listFields prints the field classes and their fields in sysdig's -l layout (with -v, the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -134,6 +135,13 @@ func holdStderr() (restore func()) {
 		w.Close()
 		return func() {}
 	}
+	// A panic the UI does not recover (in a goroutine of its own) kills the process while fd 2
+	// is still the pipe: the runtime also writes its crash report to the real stderr.
+	if d, err := unix.Dup(saved); err == nil {
+		f := os.NewFile(uintptr(d), "stderr")
+		_ = debug.SetCrashOutput(f, debug.CrashOptions{}) // it keeps its own copy of the fd
+		f.Close()
+	}
 	var held bytes.Buffer
 	done := make(chan struct{})
 	go func() {
@@ -150,6 +158,7 @@ func holdStderr() (restore func()) {
 		}
 	}()
 	return func() {
+		_ = debug.SetCrashOutput(nil, debug.CrashOptions{})
 		_ = unix.Dup2(saved, 2)
 		unix.Close(saved)
 		w.Close()
