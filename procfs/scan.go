@@ -314,3 +314,34 @@ func interfaces() []capture.Interface {
 	}
 	return out
 }
+
+// ReadThread reads one thread, found by its tid alone, from root (normally "/proc"), with its
+// process's fds (sockets without their tuples: those need the whole socket tables, which is
+// too dear for one lookup). ok is false when the thread is gone. Live tracing calls it the
+// first time an event names a thread the start-up scan did not see.
+func ReadThread(root string, tid int64) (capture.Thread, bool) {
+	// /proc/TID exists for every thread, though only process ids are listed; its status
+	// names the process.
+	tdir := filepath.Join(root, strconv.FormatInt(tid, 10))
+	pid := int64(-1)
+	if b, err := os.ReadFile(filepath.Join(tdir, "status")); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
+				pid, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				break
+			}
+		}
+	}
+	if pid <= 0 {
+		return capture.Thread{}, false
+	}
+	pdir := filepath.Join(root, strconv.FormatInt(pid, 10))
+	th, ok := readThread(pdir, filepath.Join(pdir, "task", strconv.FormatInt(tid, 10)), pid, tid)
+	if !ok {
+		return th, false
+	}
+	if tid == pid {
+		th.FDs = readFDs(pdir, nil)
+	}
+	return th, true
+}

@@ -47,6 +47,27 @@ type Inspector struct {
 	containerThread Thread // synthetic thread of container events
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
+
+	// lookup, when set (live only, never on replay), finds a thread the state does not know
+	// (one started while the /proc scan ran, or whose clone the probe dropped) the first time
+	// an event names it; missing remembers the tids it could not find, so an exited thread's
+	// late events cost a map probe, not a /proc read.
+	lookup  ThreadLookup
+	missing map[int64]struct{}
+}
+
+// ThreadLookup returns the thread tid as the system has it now, or nil when it is gone.
+type ThreadLookup func(tid int64) *Thread
+
+// maxMissing bounds the negative lookup cache: past it the cache starts over, so a churn of
+// short-lived threads cannot grow it without end.
+const maxMissing = 1 << 16
+
+// SetThreadLookup makes the inspector ask lookup for threads it does not know (nil: never, as
+// on a replay, where an unknown thread is a placeholder as in sysdig offline).
+func (in *Inspector) SetThreadLookup(lookup ThreadLookup) {
+	in.lookup = lookup
+	in.missing = nil
 }
 
 // New returns an empty inspector.
@@ -62,9 +83,9 @@ func New() *Inspector {
 
 // Reset drops everything, as when a concatenated capture starts a new section.
 func (in *Inspector) Reset() {
-	c := in.Containers
+	c, lookup := in.Containers, in.lookup
 	*in = *New()
-	in.Containers = c
+	in.Containers, in.lookup = c, lookup
 }
 
 // LoadHeader seeds the tables from a capture's header blocks.
@@ -200,12 +221,54 @@ func (in *Inspector) getThread(tid int64) *Thread {
 		in.last = t
 		return t
 	}
+	if t := in.lookUp(tid); t != nil {
+		in.threads[tid] = t
+		in.last = t
+		return t
+	}
 	t := &Thread{Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1, Vtid: -1, Vpid: -1, FdLimit: -1,
 		Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
 	in.threads[tid] = t
 	in.last = t
 	return t
+}
+
+// lookUp asks the thread lookup about tid once: a thread found is fully known from then on,
+// one not found is remembered as missing.
+func (in *Inspector) lookUp(tid int64) *Thread {
+	if in.lookup == nil || tid <= 0 {
+		return nil
+	}
+	if _, gone := in.missing[tid]; gone {
+		return nil
+	}
+	t := in.lookup(tid)
+	if t == nil {
+		if in.missing == nil || len(in.missing) >= maxMissing {
+			in.missing = make(map[int64]struct{})
+		}
+		in.missing[tid] = struct{}{}
+		return nil
+	}
+	t.Tid = tid
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+	// A thread of a known process shares its fd table, as the scan's threads do.
+	if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
+		if m := in.threads[t.Pid]; m != nil {
+			t.fdt = m.fdt
+		}
+	}
+	return t
+}
+
+// forgetMissing drops tid from the negative cache: a clone just created a thread with that id.
+func (in *Inspector) forgetMissing(tid int64) {
+	if in.missing != nil {
+		delete(in.missing, tid)
+	}
 }
 
 // fdLocation is the enter parameter that holds the fd for fd-using events.
@@ -408,3 +471,15 @@ func (in *Inspector) Cwd(t *Thread) string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// LookupFromProcessList makes a ThreadLookup of a reader of process-list entries, such as
+// procfs.ReadThread over /proc.
+func LookupFromProcessList(read func(tid int64) (capture.Thread, bool)) ThreadLookup {
+	return func(tid int64) *Thread {
+		ct, ok := read(tid)
+		if !ok {
+			return nil
+		}
+		return ThreadFromCapture(&ct)
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
+	"github.com/gosysdig/gosysdig/state"
 )
 
 // liveSource turns probe records into events.
@@ -104,12 +105,9 @@ func runLive(w io.Writer, o *options, args []string) error {
 // that change state, until SIGINT, SIGTERM or -M. everySecond, when set, is called about once a
 // second, from another goroutine, with the probe's event and drop counters.
 func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(events, drops uint64)) error {
-	h, err := procfs.Scan("/proc")
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	ctr := startLiveContainers(p, h)
-	defer ctr.close()
+	// The probe attaches before /proc is scanned, so that no process started meanwhile is
+	// missed: the events that arrive during the scan wait in the ring and are applied after
+	// the scan's state, so an exec, clone or exit the probe saw wins over what /proc said.
 	pr, err := probe.Load(probe.Options{
 		RingBytes:  o.ringBytes,
 		Snaplen:    uint32(o.snaplen),
@@ -119,7 +117,19 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	if err != nil {
 		return &exitError{code: 1, msg: liveLoadError(err)}
 	}
+	h, err := procfs.Scan("/proc")
+	if err != nil {
+		pr.Close()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ctr := startLiveContainers(p, h)
+	defer ctr.close()
 	p.in.LoadHeader(h)
+	// A thread first named by an event (started during the scan, or whose clone was
+	// dropped) is read from /proc then, once.
+	p.in.SetThreadLookup(state.LookupFromProcessList(func(tid int64) (capture.Thread, bool) {
+		return procfs.ReadThread("/proc", tid)
+	}))
 	ctr.w.Drain()
 	if o.write != "" {
 		d, err := openDumper(o.write, h, o.compress, o.rotation(), p.in.Snapshot)
