@@ -19,6 +19,7 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
+	"github.com/gosysdig/gosysdig/procinfo"
 	"github.com/gosysdig/gosysdig/state"
 )
 
@@ -93,11 +94,11 @@ func runLive(w io.Writer, o *options, args []string) error {
 		match = p.flt.EventTypes()
 	}
 	if o.chisel != "" {
-		// Chisels such as topprocs_cpu read per-process CPU from procinfo events, which sysdig's
-		// driver emits periodically and the probe does not: synthesize them from /proc.
-		match = nil
-		p.wrap = func(src source) source { return &procinfoSource{src: src, in: p.in} }
+		match = nil // chisels set their own filters
 	}
+	// Chisels such as topprocs_cpu, -w files read by sysdig and the UI read per-thread CPU
+	// from procinfo events, which sysdig's driver emits and the probe does not.
+	p.wrap = func(src source) source { return newProcinfoSource(src, p.in) }
 	return runLivePipeline(p, o, match, nil)
 }
 
@@ -293,3 +294,10 @@ func (c *liveContainers) attach(d *dumper) {
 }
 
 func (c *liveContainers) close() { c.res.Close() }
+
+// newProcinfoSource adds procinfo events for the threads of in to src (see package procinfo).
+func newProcinfoSource(src source, in *state.Inspector) *procinfo.Source {
+	return &procinfo.Source{Src: src, Threads: func(fn func(tid, pid int64)) {
+		in.EachThread(func(t *state.Thread) { fn(t.Tid, t.Pid) })
+	}}
+}
