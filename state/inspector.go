@@ -54,7 +54,20 @@ type Inspector struct {
 	// late events cost a map probe, not a /proc read.
 	lookup  ThreadLookup
 	missing map[int64]struct{}
+
+	// Live only: containers no thread belongs to any more are dropped every
+	// ContainerScanInterval of event time, as libsinsp's remove_inactive_containers does.
+	purgeContainers bool
+	nextPurgeTS     uint64
 }
+
+// ContainerScanInterval is how often, in event time, a live inspector drops the containers
+// that have no threads left (libsinsp's default inactive container scan time, 30 s).
+const ContainerScanInterval = 30 * 1e9
+
+// PurgeContainers makes the inspector drop containers whose threads are all gone, as sysdig
+// does live (never offline: a capture's containers stay, as in sysdig).
+func (in *Inspector) PurgeContainers(on bool) { in.purgeContainers = on }
 
 // ThreadLookup returns the thread tid as the system has it now, or nil when it is gone.
 type ThreadLookup func(tid int64) *Thread
@@ -83,9 +96,9 @@ func New() *Inspector {
 
 // Reset drops everything, as when a concatenated capture starts a new section.
 func (in *Inspector) Reset() {
-	c, lookup := in.Containers, in.lookup
+	c, lookup, purge := in.Containers, in.lookup, in.purgeContainers
 	*in = *New()
-	in.Containers, in.lookup = c, lookup
+	in.Containers, in.lookup, in.purgeContainers = c, lookup, purge
 }
 
 // LoadHeader seeds the tables from a capture's header blocks.
@@ -271,6 +284,30 @@ func (in *Inspector) forgetMissing(tid int64) {
 	}
 }
 
+// maybePurgeContainers drops, every ContainerScanInterval (the first time that long after the
+// first event), the containers no thread is in.
+func (in *Inspector) maybePurgeContainers(ts uint64) {
+	if in.nextPurgeTS == 0 {
+		in.nextPurgeTS = ts + ContainerScanInterval
+		return
+	}
+	if ts <= in.nextPurgeTS {
+		return
+	}
+	in.nextPurgeTS = ts + ContainerScanInterval
+	used := make(map[string]struct{}, len(in.Containers.byID))
+	for _, t := range in.threads {
+		if t.ContainerID != "" {
+			used[t.ContainerID] = struct{}{}
+		}
+	}
+	for id := range in.Containers.byID {
+		if _, ok := used[id]; !ok {
+			delete(in.Containers.byID, id)
+		}
+	}
+}
+
 // fdLocation is the enter parameter that holds the fd for fd-using events.
 func fdLocation(typ uint16) int {
 	switch typ {
@@ -286,6 +323,9 @@ func (in *Inspector) Process(ev *event.Event) {
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
 	in.FDFallback = false
 	in.FDNameChanged = false
+	if in.purgeContainers {
+		in.maybePurgeContainers(ev.TS)
+	}
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
 		if ev.Type == 234 { // procinfo

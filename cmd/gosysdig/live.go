@@ -131,6 +131,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	p.in.SetThreadLookup(state.LookupFromProcessList(func(tid int64) (capture.Thread, bool) {
 		return procfs.ReadThread("/proc", tid)
 	}))
+	p.in.PurgeContainers(true) // containers whose threads are gone leave the state, as in sysdig live
 	ctr.w.Drain()
 	if o.write != "" {
 		d, err := openDumper(o.write, h, o.compress, o.rotation(), p.in.Snapshot)
