@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
 )
@@ -98,6 +99,15 @@ func readThread(pdir, tdir string, pid, tid int64) (capture.Thread, bool) {
 	}
 	th.Comm = strings.TrimSuffix(string(comm), "\n")
 	args := readNul(filepath.Join(pdir, "cmdline"))
+	// A user process caught in the middle of an execve has its new comm but no command line
+	// yet for a moment; kernel threads (no exe) never have one.
+	for try := 0; len(args) == 0 && try < 5; try++ {
+		if _, err := os.Readlink(filepath.Join(pdir, "exe")); err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+		args = readNul(filepath.Join(pdir, "cmdline"))
+	}
 	if len(args) > 0 {
 		th.Exe = args[0]
 		th.Args = args[1:]

@@ -71,18 +71,26 @@ func TestLiveCaptureCPU(t *testing.T) {
 	if d := share - procShare; d > 10 || d < -10 {
 		t.Errorf("topprocs_cpu gives the loop %.2f%%, /proc %.2f%%: more than 10 points apart\n%s", share, procShare, want)
 	}
-	// Rows with equal shares (the 0.00% ones) come in no defined order in either tool: compare
-	// the rows with a share.
+	// Rows with equal shares come in no defined order in either tool: compare the rows with a
+	// share of their own, in order.
 	got := runTZ(t, bin, "-r", out, "-c", "topprocs_cpu")
-	if g, w := nonZeroRows(got), nonZeroRows(want); !bytes.Equal(g, w) {
+	if g, w := uniqueShareRows(got), uniqueShareRows(want); !bytes.Equal(g, w) {
 		t.Errorf("gosysdig's topprocs_cpu differs from sysdig's:\n%s", firstDiff(g, w))
 	}
 }
 
-func nonZeroRows(b []byte) []byte {
+// uniqueShareRows keeps the table's rows whose share no other row has.
+func uniqueShareRows(b []byte) []byte {
+	lines := bytes.SplitAfter(b, []byte("\n"))
+	count := map[string]int{}
+	for _, l := range lines {
+		if f := bytes.Fields(l); len(f) > 0 {
+			count[string(f[0])]++
+		}
+	}
 	var out []byte
-	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
-		if !bytes.HasPrefix(l, []byte("0.00%")) {
+	for _, l := range lines {
+		if f := bytes.Fields(l); len(f) > 0 && count[string(f[0])] == 1 {
 			out = append(out, l...)
 		}
 	}

@@ -23,14 +23,17 @@ func TestLiveStartupNames(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	const n = 200
-	script := `i=0; while [ $i -lt 12 ]; do read x </etc/hostname; i=$((i+1)); sleep 0.25; done`
+	stop := filepath.Join(dir, "stop")
+	// Each runs until the stop file appears (after gosysdig is ready), so that those started
+	// first live through the whole start-up however long it takes on a loaded machine.
+	script := `while [ ! -e "$1" ]; do read x </etc/hostname; sleep 0.25; done`
 	start := func(i int) *exec.Cmd {
 		link := filepath.Join(dir, fmt.Sprintf("gsdp%03d", i))
 		if err := os.Symlink("/bin/sh", link); err != nil {
 			t.Error(err)
 			return nil
 		}
-		c := exec.Command(link, "-c", script, fmt.Sprintf("arg%03d", i))
+		c := exec.Command(link, "-c", script, fmt.Sprintf("arg%03d", i), stop)
 		if err := c.Start(); err != nil {
 			t.Error(err)
 			return nil
@@ -82,6 +85,10 @@ func TestLiveStartupNames(t *testing.T) {
 	}
 	for i := n / 2; i < n; i++ {
 		procs[i] = start(i)
+	}
+	time.Sleep(time.Second)
+	if err := os.WriteFile(stop, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	for _, c := range procs {
@@ -136,7 +143,7 @@ func TestLiveStartupNames(t *testing.T) {
 			if f[1] == me && f[4] == me {
 				continue // the forked child before its execve: a copy of this test, and named so
 			}
-			if f[1] != name || f[2] != filepath.Join(dir, name) || !strings.HasSuffix(f[3], fmt.Sprintf(" arg%03d", i)) ||
+			if f[1] != name || f[2] != filepath.Join(dir, name) || !strings.HasSuffix(f[3], fmt.Sprintf(" arg%03d %s", i, stop)) ||
 				!strings.HasPrefix(f[3], name+" -c ") || f[4] != strings.TrimSpace(string(parent)) {
 				if bad < 5 {
 					t.Errorf("%s: event of process %d not named: %q", tool, i, l)
