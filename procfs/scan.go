@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
 )
@@ -98,6 +99,15 @@ func readThread(pdir, tdir string, pid, tid int64) (capture.Thread, bool) {
 	}
 	th.Comm = strings.TrimSuffix(string(comm), "\n")
 	args := readNul(filepath.Join(pdir, "cmdline"))
+	// A user process caught in the middle of an execve has its new comm but no command line
+	// yet for a moment; kernel threads (no exe) never have one.
+	for try := 0; len(args) == 0 && try < 5; try++ {
+		if _, err := os.Readlink(filepath.Join(pdir, "exe")); err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond)
+		args = readNul(filepath.Join(pdir, "cmdline"))
+	}
 	if len(args) > 0 {
 		th.Exe = args[0]
 		th.Args = args[1:]
@@ -313,4 +323,35 @@ func interfaces() []capture.Interface {
 		}
 	}
 	return out
+}
+
+// ReadThread reads one thread, found by its tid alone, from root (normally "/proc"), with its
+// process's fds (sockets without their tuples: those need the whole socket tables, which is
+// too dear for one lookup). ok is false when the thread is gone. Live tracing calls it the
+// first time an event names a thread the start-up scan did not see.
+func ReadThread(root string, tid int64) (capture.Thread, bool) {
+	// /proc/TID exists for every thread, though only process ids are listed; its status
+	// names the process.
+	tdir := filepath.Join(root, strconv.FormatInt(tid, 10))
+	pid := int64(-1)
+	if b, err := os.ReadFile(filepath.Join(tdir, "status")); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "Tgid:"); ok {
+				pid, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				break
+			}
+		}
+	}
+	if pid <= 0 {
+		return capture.Thread{}, false
+	}
+	pdir := filepath.Join(root, strconv.FormatInt(pid, 10))
+	th, ok := readThread(pdir, filepath.Join(pdir, "task", strconv.FormatInt(tid, 10)), pid, tid)
+	if !ok {
+		return th, false
+	}
+	if tid == pid {
+		th.FDs = readFDs(pdir, nil)
+	}
+	return th, true
 }

@@ -3,6 +3,7 @@ package procfs
 import (
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,32 @@ func TestPPMOpenFlags(t *testing.T) {
 		if got := PPMOpenFlags(tc.linux); got != tc.want {
 			t.Errorf("%o -> %d, want %d", tc.linux, got, tc.want)
 		}
+	}
+}
+
+// TestReadThread reads this process's main thread and another of its threads by tid alone,
+// and a tid that does not exist.
+func TestReadThread(t *testing.T) {
+	pid := int64(os.Getpid())
+	th, ok := ReadThread("/proc", pid)
+	if !ok || th.Pid != pid || th.Tid != pid || th.Exepath == "" || len(th.FDs) == 0 || th.Comm == "" {
+		t.Fatalf("ReadThread(self) = %v %+v", ok, th)
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range tasks {
+		tid, _ := strconv.ParseInt(e.Name(), 10, 64)
+		if tid == pid {
+			continue
+		}
+		th, ok := ReadThread("/proc", tid)
+		if ok && (th.Pid != pid || th.Tid != tid || th.Flags&1 == 0) {
+			t.Errorf("ReadThread(%d) = %+v", tid, th)
+		}
+	}
+	if _, ok := ReadThread("/proc", 1<<30); ok {
+		t.Error("a tid that does not exist was read")
 	}
 }

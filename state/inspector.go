@@ -47,6 +47,40 @@ type Inspector struct {
 	containerThread Thread // synthetic thread of container events
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
+
+	// lookup, when set (live only, never on replay), finds a thread the state does not know
+	// (one started while the /proc scan ran, or whose clone the probe dropped) the first time
+	// an event names it; missing remembers the tids it could not find, so an exited thread's
+	// late events cost a map probe, not a /proc read.
+	lookup  ThreadLookup
+	missing map[int64]struct{}
+
+	// Live only: containers no thread belongs to any more are dropped every
+	// ContainerScanInterval of event time, as libsinsp's remove_inactive_containers does.
+	purgeContainers bool
+	nextPurgeTS     uint64
+}
+
+// ContainerScanInterval is how often, in event time, a live inspector drops the containers
+// that have no threads left (libsinsp's default inactive container scan time, 30 s).
+const ContainerScanInterval = 30 * 1e9
+
+// PurgeContainers makes the inspector drop containers whose threads are all gone, as sysdig
+// does live (never offline: a capture's containers stay, as in sysdig).
+func (in *Inspector) PurgeContainers(on bool) { in.purgeContainers = on }
+
+// ThreadLookup returns the thread tid as the system has it now, or nil when it is gone.
+type ThreadLookup func(tid int64) *Thread
+
+// maxMissing bounds the negative lookup cache: past it the cache starts over, so a churn of
+// short-lived threads cannot grow it without end.
+const maxMissing = 1 << 16
+
+// SetThreadLookup makes the inspector ask lookup for threads it does not know (nil: never, as
+// on a replay, where an unknown thread is a placeholder as in sysdig offline).
+func (in *Inspector) SetThreadLookup(lookup ThreadLookup) {
+	in.lookup = lookup
+	in.missing = nil
 }
 
 // New returns an empty inspector.
@@ -62,9 +96,9 @@ func New() *Inspector {
 
 // Reset drops everything, as when a concatenated capture starts a new section.
 func (in *Inspector) Reset() {
-	c := in.Containers
+	c, lookup, purge := in.Containers, in.lookup, in.purgeContainers
 	*in = *New()
-	in.Containers = c
+	in.Containers, in.lookup, in.purgeContainers = c, lookup, purge
 }
 
 // LoadHeader seeds the tables from a capture's header blocks.
@@ -200,12 +234,78 @@ func (in *Inspector) getThread(tid int64) *Thread {
 		in.last = t
 		return t
 	}
+	if t := in.lookUp(tid); t != nil {
+		in.threads[tid] = t
+		in.last = t
+		return t
+	}
 	t := &Thread{Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1, Vtid: -1, Vpid: -1, FdLimit: -1,
 		Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
 	in.threads[tid] = t
 	in.last = t
 	return t
+}
+
+// lookUp asks the thread lookup about tid once: a thread found is fully known from then on,
+// one not found is remembered as missing.
+func (in *Inspector) lookUp(tid int64) *Thread {
+	if in.lookup == nil || tid <= 0 {
+		return nil
+	}
+	if _, gone := in.missing[tid]; gone {
+		return nil
+	}
+	t := in.lookup(tid)
+	if t == nil {
+		if in.missing == nil || len(in.missing) >= maxMissing {
+			in.missing = make(map[int64]struct{})
+		}
+		in.missing[tid] = struct{}{}
+		return nil
+	}
+	t.Tid = tid
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+	// A thread of a known process shares its fd table, as the scan's threads do.
+	if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
+		if m := in.threads[t.Pid]; m != nil {
+			t.fdt = m.fdt
+		}
+	}
+	return t
+}
+
+// forgetMissing drops tid from the negative cache: a clone just created a thread with that id.
+func (in *Inspector) forgetMissing(tid int64) {
+	if in.missing != nil {
+		delete(in.missing, tid)
+	}
+}
+
+// maybePurgeContainers drops, every ContainerScanInterval (the first time that long after the
+// first event), the containers no thread is in.
+func (in *Inspector) maybePurgeContainers(ts uint64) {
+	if in.nextPurgeTS == 0 {
+		in.nextPurgeTS = ts + ContainerScanInterval
+		return
+	}
+	if ts <= in.nextPurgeTS {
+		return
+	}
+	in.nextPurgeTS = ts + ContainerScanInterval
+	used := make(map[string]struct{}, len(in.Containers.byID))
+	for _, t := range in.threads {
+		if t.ContainerID != "" {
+			used[t.ContainerID] = struct{}{}
+		}
+	}
+	for id := range in.Containers.byID {
+		if _, ok := used[id]; !ok {
+			delete(in.Containers.byID, id)
+		}
+	}
 }
 
 // fdLocation is the enter parameter that holds the fd for fd-using events.
@@ -223,6 +323,9 @@ func (in *Inspector) Process(ev *event.Event) {
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
 	in.FDFallback = false
 	in.FDNameChanged = false
+	if in.purgeContainers {
+		in.maybePurgeContainers(ev.TS)
+	}
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
 		if ev.Type == 234 { // procinfo
@@ -417,3 +520,15 @@ func (in *Inspector) Cwd(t *Thread) string {
 }
 
 func itoa(v int64) string { return strconv.FormatInt(v, 10) }
+
+// LookupFromProcessList makes a ThreadLookup of a reader of process-list entries, such as
+// procfs.ReadThread over /proc.
+func LookupFromProcessList(read func(tid int64) (capture.Thread, bool)) ThreadLookup {
+	return func(tid int64) *Thread {
+		ct, ok := read(tid)
+		if !ok {
+			return nil
+		}
+		return ThreadFromCapture(&ct)
+	}
+}

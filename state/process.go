@@ -152,6 +152,7 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		}
 		child = t
 	} else {
+		in.forgetMissing(res)
 		if in.threads[res] != nil {
 			return
 		}

@@ -19,6 +19,8 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
+	"github.com/gosysdig/gosysdig/procinfo"
+	"github.com/gosysdig/gosysdig/state"
 )
 
 // liveSource turns probe records into events.
@@ -92,11 +94,11 @@ func runLive(w io.Writer, o *options, args []string) error {
 		match = p.flt.EventTypes()
 	}
 	if o.chisel != "" {
-		// Chisels such as topprocs_cpu read per-process CPU from procinfo events, which sysdig's
-		// driver emits periodically and the probe does not: synthesize them from /proc.
-		match = nil
-		p.wrap = func(src source) source { return &procinfoSource{src: src, in: p.in} }
+		match = nil // chisels set their own filters
 	}
+	// Chisels such as topprocs_cpu, -w files read by sysdig and the UI read per-thread CPU
+	// from procinfo events, which sysdig's driver emits and the probe does not.
+	p.wrap = func(src source) source { return newProcinfoSource(src, p.in) }
 	return runLivePipeline(p, o, match, nil)
 }
 
@@ -104,12 +106,9 @@ func runLive(w io.Writer, o *options, args []string) error {
 // that change state, until SIGINT, SIGTERM or -M. everySecond, when set, is called about once a
 // second, from another goroutine, with the probe's event and drop counters.
 func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(events, drops uint64)) error {
-	h, err := procfs.Scan("/proc")
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	ctr := startLiveContainers(p, h)
-	defer ctr.close()
+	// The probe attaches before /proc is scanned, so that no process started meanwhile is
+	// missed: the events that arrive during the scan wait in the ring and are applied after
+	// the scan's state, so an exec, clone or exit the probe saw wins over what /proc said.
 	pr, err := probe.Load(probe.Options{
 		RingBytes:  o.ringBytes,
 		Snaplen:    uint32(o.snaplen),
@@ -119,8 +118,21 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	if err != nil {
 		return &exitError{code: 1, msg: liveLoadError(err)}
 	}
+	h, err := procfs.Scan("/proc")
+	if err != nil {
+		pr.Close()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ctr := startLiveContainers(p, h)
+	defer ctr.close()
 	p.in.LoadHeader(withoutUsers(o, h))
 	p.seedSuppressed(h)
+	// A thread first named by an event (started during the scan, or whose clone was
+	// dropped) is read from /proc then, once.
+	p.in.SetThreadLookup(state.LookupFromProcessList(func(tid int64) (capture.Thread, bool) {
+		return procfs.ReadThread("/proc", tid)
+	}))
+	p.in.PurgeContainers(true) // containers whose threads are gone leave the state, as in sysdig live
 	ctr.w.Drain()
 	if o.write != "" {
 		d, err := openDumper(o.write, withoutUsers(o, h), o.compress, o.rotation(), p.in.Snapshot)
@@ -284,3 +296,10 @@ func (c *liveContainers) attach(d *dumper) {
 }
 
 func (c *liveContainers) close() { c.res.Close() }
+
+// newProcinfoSource adds procinfo events for the threads of in to src (see package procinfo).
+func newProcinfoSource(src source, in *state.Inspector) *procinfo.Source {
+	return &procinfo.Source{Src: src, Threads: func(fn func(tid, pid int64)) {
+		in.EachThread(func(t *state.Thread) { fn(t.Tid, t.Pid) })
+	}}
+}

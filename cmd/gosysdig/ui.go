@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gosysdig/gosysdig/capture"
-	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/procfs"
 	"github.com/gosysdig/gosysdig/state"
 	"github.com/gosysdig/gosysdig/ui"
@@ -95,7 +93,11 @@ func runUI(w io.Writer, uo *uiOptions, args []string) error {
 				return err
 			}
 			p.sinks = []sink{s}
-			p.wrap = func(src source) source { return &procinfoSource{src: src, in: p.in} }
+			p.wrap = func(src source) source {
+				ps := newProcinfoSource(src, p.in)
+				ps.Refresh = func() { addMissingProcesses(p.in) }
+				return ps
+			}
 			return runLivePipeline(p, o, nil, func(e, d uint64) { events.Store(e); drops.Store(d) })
 		}
 	}
@@ -198,88 +200,6 @@ func replayUI(o *options, args []string, s *ui.Sink) error {
 		return err
 	}
 	return nil
-}
-
-// procinfoSource interleaves procinfo events with the live probe's, as sysdig's driver does:
-// once a second, one per known thread with its user and system CPU in jiffies from /proc, so
-// that thread.cpu (and the CPU columns) work live as they do on captures.
-type procinfoSource struct {
-	src     source
-	in      *state.Inspector
-	next    time.Time
-	pending []int64 // tid, pid pairs
-	lastTS  uint64
-	raw     []byte
-	buf     []byte
-}
-
-var procinfoInfo = event.Lookup(234)
-
-func (s *procinfoSource) Next(ev *event.Event) error {
-	if now := time.Now(); len(s.pending) == 0 && s.lastTS != 0 && now.After(s.next) {
-		s.next = now.Add(time.Second)
-		addMissingProcesses(s.in)
-		s.in.EachThread(func(t *state.Thread) { s.pending = append(s.pending, t.Tid, t.Pid) })
-	}
-	for len(s.pending) >= 2 {
-		tid, pid := s.pending[0], s.pending[1]
-		s.pending = s.pending[2:]
-		usr, sys, ok := s.threadCPU(pid, tid)
-		if !ok {
-			continue
-		}
-		s.raw = appendProcinfo(s.raw[:0], s.lastTS, tid, usr, sys)
-		if err := ev.Set(s.raw, event.HeaderV2, procinfoInfo); err != nil {
-			continue
-		}
-		ev.Num, ev.CPU, ev.DumpFlags = 0, 0, 0
-		return nil
-	}
-	err := s.src.Next(ev)
-	if err == nil {
-		s.lastTS = ev.TS
-	}
-	return err
-}
-
-// threadCPU reads a thread's utime and stime (jiffies) from /proc.
-func (s *procinfoSource) threadCPU(pid, tid int64) (usr, sys uint64, ok bool) {
-	path := "/proc/" + strconv.FormatInt(pid, 10) + "/task/" + strconv.FormatInt(tid, 10) + "/stat"
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, false
-	}
-	defer f.Close()
-	if cap(s.buf) < 1024 {
-		s.buf = make([]byte, 1024)
-	}
-	n, _ := f.Read(s.buf[:cap(s.buf)])
-	b := s.buf[:n]
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, false
-	}
-	fs := strings.Fields(string(b[i+1:]))
-	if len(fs) < 13 {
-		return 0, 0, false
-	}
-	usr, err1 := strconv.ParseUint(fs[11], 10, 64)
-	sys, err2 := strconv.ParseUint(fs[12], 10, 64)
-	return usr, sys, err1 == nil && err2 == nil
-}
-
-// appendProcinfo encodes a procinfo event (type 234: cpu_usr, cpu_sys) with a v2 header.
-func appendProcinfo(b []byte, ts uint64, tid int64, usr, sys uint64) []byte {
-	const n = event.HeaderV2 + 2*2 + 2*8
-	b = binary.LittleEndian.AppendUint64(b, ts)
-	b = binary.LittleEndian.AppendUint64(b, uint64(tid))
-	b = binary.LittleEndian.AppendUint32(b, n)
-	b = binary.LittleEndian.AppendUint16(b, 234)
-	b = binary.LittleEndian.AppendUint32(b, 2)
-	b = binary.LittleEndian.AppendUint16(b, 8)
-	b = binary.LittleEndian.AppendUint16(b, 8)
-	b = binary.LittleEndian.AppendUint64(b, usr)
-	return binary.LittleEndian.AppendUint64(b, sys)
 }
 
 // addMissingProcesses adds the processes of /proc that the state does not know, which happens

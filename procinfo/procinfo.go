@@ -1,0 +1,169 @@
+// Package procinfo adds to a live event stream the procinfo events sysdig's driver emits: per
+// thread, its user and system CPU time in clock ticks, so that thread.cpu, the topprocs_cpu and
+// topcontainers_cpu chisels and the UI's CPU columns have figures live, in -w files and when
+// sysdig reads those files. The probe does not emit them: they are read from /proc once per
+// interval (a second, the period sysdig's thread.cpu percentages assume) for every thread the
+// state knows, and interleaved with the probe's events at the stream's current timestamp.
+package procinfo
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gosysdig/gosysdig/event"
+)
+
+// EventSource is what Source wraps: the live probe's source.
+type EventSource interface {
+	Next(ev *event.Event) error
+}
+
+// Source interleaves procinfo events with Src's. It also numbers every event it returns (the
+// procinfo events count as events, as the driver's do).
+type Source struct {
+	Src EventSource
+	// Threads calls fn for every thread the state knows (tid and pid).
+	Threads func(fn func(tid, pid int64))
+	// Refresh, when set, is called before each round (the UI adds processes the state misses).
+	Refresh func()
+	// Root is the proc file system ("" means /proc); Interval the period (0 means a second).
+	Root     string
+	Interval time.Duration
+
+	now     func() time.Time
+	next    time.Time
+	pending []int64 // tid, pid pairs still to report in this round
+	lastTS  uint64
+	num     uint64
+	raw     []byte
+	buf     []byte
+	path    []byte
+}
+
+var procinfoInfo = event.Lookup(234)
+
+// Next returns the next event: a procinfo event of the current round, or Src's next.
+func (s *Source) Next(ev *event.Event) error {
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if now := s.now(); len(s.pending) == 0 && s.lastTS != 0 && !now.Before(s.next) {
+		iv := s.Interval
+		if iv <= 0 {
+			iv = time.Second
+		}
+		s.next = now.Add(iv)
+		if s.Refresh != nil {
+			s.Refresh()
+		}
+		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, tid, pid) })
+	}
+	for len(s.pending) >= 2 {
+		tid, pid := s.pending[0], s.pending[1]
+		s.pending = s.pending[2:]
+		usr, sys, ok := s.threadCPU(pid, tid)
+		if !ok {
+			continue
+		}
+		s.raw = Append(s.raw[:0], s.lastTS, tid, usr, sys)
+		if err := ev.Set(s.raw, event.HeaderV2, procinfoInfo); err != nil {
+			continue
+		}
+		s.num++
+		ev.Num, ev.CPU, ev.DumpFlags = s.num, 0, 0
+		return nil
+	}
+	err := s.Src.Next(ev)
+	if err == nil {
+		s.lastTS = ev.TS
+		s.num++
+		ev.Num = s.num
+	}
+	return err
+}
+
+// threadCPU reads a thread's utime and stime (clock ticks) from ROOT/PID/task/TID/stat.
+func (s *Source) threadCPU(pid, tid int64) (usr, sys uint64, ok bool) {
+	root := s.Root
+	if root == "" {
+		root = "/proc"
+	}
+	s.path = append(s.path[:0], root...)
+	s.path = append(s.path, '/')
+	s.path = strconv.AppendInt(s.path, pid, 10)
+	s.path = append(s.path, "/task/"...)
+	s.path = strconv.AppendInt(s.path, tid, 10)
+	s.path = append(s.path, "/stat"...)
+	f, err := os.Open(string(s.path))
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	if cap(s.buf) < 1024 {
+		s.buf = make([]byte, 1024)
+	}
+	n, _ := f.Read(s.buf[:cap(s.buf)])
+	return ParseStatCPU(s.buf[:n])
+}
+
+// ParseStatCPU takes utime and stime (fields 14 and 15 of proc(5)) from a stat file's text.
+func ParseStatCPU(b []byte) (usr, sys uint64, ok bool) {
+	// comm may hold spaces and parentheses: the fields start after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, 0, false
+	}
+	b = b[i+1:]
+	field := 2 // the state, field 3, comes next
+	var ok1, ok2 bool
+	for len(b) > 0 && field < 15 {
+		for len(b) > 0 && b[0] == ' ' {
+			b = b[1:]
+		}
+		j := bytes.IndexByte(b, ' ')
+		if j < 0 {
+			j = len(b)
+		}
+		field++
+		tok := bytes.TrimSpace(b[:j])
+		b = b[j:]
+		switch field {
+		case 14:
+			usr, ok1 = parseUint(tok)
+		case 15:
+			sys, ok2 = parseUint(tok)
+		}
+	}
+	return usr, sys, ok1 && ok2
+}
+
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
+}
+
+// Append encodes a procinfo event (type 234: cpu_usr, cpu_sys) with a v2 header.
+func Append(b []byte, ts uint64, tid int64, usr, sys uint64) []byte {
+	const n = event.HeaderV2 + 2*2 + 2*8
+	b = binary.LittleEndian.AppendUint64(b, ts)
+	b = binary.LittleEndian.AppendUint64(b, uint64(tid))
+	b = binary.LittleEndian.AppendUint32(b, n)
+	b = binary.LittleEndian.AppendUint16(b, 234)
+	b = binary.LittleEndian.AppendUint32(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, 8)
+	b = binary.LittleEndian.AppendUint16(b, 8)
+	b = binary.LittleEndian.AppendUint64(b, usr)
+	return binary.LittleEndian.AppendUint64(b, sys)
+}

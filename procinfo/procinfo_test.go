@@ -1,0 +1,76 @@
+package procinfo
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gosysdig/gosysdig/event"
+)
+
+func TestParseStatCPU(t *testing.T) {
+	stat := "4242 (a) b (c)) R 1 4242 4242 0 -1 4194304 100 0 0 0 731 29 0 0 20 0 1 0 1000 1000 100\n"
+	usr, sys, ok := ParseStatCPU([]byte(stat))
+	if !ok || usr != 731 || sys != 29 {
+		t.Errorf("ParseStatCPU = %d %d %v, want 731 29", usr, sys, ok)
+	}
+	if _, _, ok := ParseStatCPU([]byte("4242 (x) R 1 2")); ok {
+		t.Error("a truncated stat parsed")
+	}
+}
+
+type fakeSource struct{ n int }
+
+func (f *fakeSource) Next(ev *event.Event) error {
+	if f.n == 0 {
+		return io.EOF
+	}
+	f.n--
+	raw := Append(nil, uint64(1000+f.n), 1, 0, 0)
+	return ev.Set(raw, event.HeaderV2, event.Lookup(234))
+}
+
+// TestSourceRound checks that a round emits one procinfo event per thread /proc has, with
+// its ticks, numbered in sequence with the wrapped source's events, and skips gone threads.
+func TestSourceRound(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "10", "task", "11")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte("11 (w) R 1 10 10 0 -1 0 0 0 0 0 50 7 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Unix(100, 0)
+	s := &Source{Src: &fakeSource{n: 2}, Root: root, now: func() time.Time { return clock },
+		Threads: func(fn func(tid, pid int64)) { fn(11, 10); fn(12, 10) }}
+	var ev event.Event
+	var got []uint64
+	for {
+		err := s.Next(&ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev.Num)
+		if ev.Tid == 11 {
+			usr, _ := ev.Uint(0)
+			sys, _ := ev.Uint(1)
+			if usr != 50 || sys != 7 {
+				t.Errorf("procinfo of 11: %d %d", usr, sys)
+			}
+		}
+		if ev.Tid == 12 {
+			t.Error("a thread /proc does not have got a procinfo event")
+		}
+	}
+	// event 1 from the source, then the round (one thread), then the source's second.
+	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
+		t.Errorf("event numbers %v, want [1 2 3]", got)
+	}
+}
