@@ -165,7 +165,11 @@ func Lookup(name, bracket string, hasBracket bool) (*Ref, error) {
 	if hasBracket {
 		text += "[" + bracket + "]"
 	}
-	return &Ref{F: f, A: a, Text: text}, nil
+	r := &Ref{F: f, A: a, Text: text}
+	if err := checkArgName(r); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Parse resolves a field as written in a format or filter, e.g. "proc.aname[2]".

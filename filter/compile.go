@@ -245,6 +245,9 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 	}
 	ops := make([]operand, 0, len(n.Values))
 	for _, v := range n.Values {
+		if err := checkValue(n.Field, ref.F.Kind, n.Op, v); err != nil {
+			return nil, nil, &CompileError{Column: n.ValueColumn, Msg: err.Error()}
+		}
 		o, err := prepare(v, n.Op)
 		if err != nil {
 			return nil, nil, &CompileError{Column: n.ValueColumn, Msg: err.Error()}

@@ -177,7 +177,7 @@ func (s *Set) expandLists(item string, pos Pos, e filter.Expr) bool {
 			if l := s.lists[v]; l != nil && l.state == stDone {
 				l.used = true
 				for _, x := range l.resolved {
-					add(x)
+					add(unquoteItem(x))
 				}
 				continue
 			}
@@ -186,6 +186,15 @@ func (s *Set) expandLists(item string, pos Pos, e filter.Expr) bool {
 		n.Values, n.List = out, true
 	}
 	return true
+}
+
+// unquoteItem strips the quotes of a list item written quoted ('"10.0.0.0/8"'), as Falco's
+// textual expansion of lists into the condition does.
+func unquoteItem(x string) string {
+	if len(x) >= 2 && (x[0] == '"' || x[0] == '\'') && x[len(x)-1] == x[0] {
+		return x[1 : len(x)-1]
+	}
+	return x
 }
 
 // idents returns the bare identifiers of e (macro references), in order.
