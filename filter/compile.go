@@ -77,24 +77,61 @@ type compiler struct {
 
 type pred = func(c *fields.Ctx) bool
 
+// maxDepth bounds the nesting the compiler recurses through: "not", parentheses of a
+// different operator and macro expansions. The parser already stops parentheses and "not"
+// runs at maxNesting; the margin is for macros, whose chains a rules file controls. Chains of
+// one operator (a or b or c ...) are compiled in a loop and cost no depth, however long.
+const maxDepth = 2 * maxNesting
+
 func (c *compiler) expr(e Expr, depth int) (pred, *typeSet, error) {
-	if depth > 200 {
-		return nil, nil, &CompileError{Column: e.Pos(), Msg: "macros nest too deeply (a macro refers to itself?)"}
+	if depth > maxDepth {
+		return nil, nil, &CompileError{Column: e.Pos(), Msg: fmt.Sprintf("filter nests deeper than %d levels (not, parentheses and macro expansions counted)", maxDepth)}
 	}
 	switch n := e.(type) {
 	case *BoolOp:
-		x, tx, err := c.expr(n.X, depth+1)
-		if err != nil {
-			return nil, nil, err
+		terms := flatten(n, nil)
+		preds := make([]pred, len(terms))
+		var ts *typeSet
+		for i, t := range terms {
+			p, tt, err := c.expr(t, depth+1)
+			if err != nil {
+				return nil, nil, err
+			}
+			preds[i] = p
+			switch {
+			case i == 0:
+				ts = tt
+			case n.Op == "and":
+				ts = intersect(ts, tt)
+			default:
+				ts = union(ts, tt)
+			}
 		}
-		y, ty, err := c.expr(n.Y, depth+1)
-		if err != nil {
-			return nil, nil, err
+		if len(preds) == 2 {
+			x, y := preds[0], preds[1]
+			if n.Op == "and" {
+				return func(ctx *fields.Ctx) bool { return x(ctx) && y(ctx) }, ts, nil
+			}
+			return func(ctx *fields.Ctx) bool { return x(ctx) || y(ctx) }, ts, nil
 		}
 		if n.Op == "and" {
-			return func(ctx *fields.Ctx) bool { return x(ctx) && y(ctx) }, intersect(tx, ty), nil
+			return func(ctx *fields.Ctx) bool {
+				for _, p := range preds {
+					if !p(ctx) {
+						return false
+					}
+				}
+				return true
+			}, ts, nil
 		}
-		return func(ctx *fields.Ctx) bool { return x(ctx) || y(ctx) }, union(tx, ty), nil
+		return func(ctx *fields.Ctx) bool {
+			for _, p := range preds {
+				if p(ctx) {
+					return true
+				}
+			}
+			return false
+		}, ts, nil
 	case *Not:
 		x, tx, err := c.expr(n.X, depth+1)
 		if err != nil {
@@ -112,6 +149,22 @@ func (c *compiler) expr(e Expr, depth int) (pred, *typeSet, error) {
 		return c.compare(n)
 	}
 	return nil, nil, &CompileError{Column: e.Pos(), Msg: "unsupported expression"}
+}
+
+// flatten lists the operands of a chain of one boolean operator in source order, without
+// recursion: a 1,000-term "or" is one level, not 1,000.
+func flatten(root *BoolOp, out []Expr) []Expr {
+	stack := []Expr{root}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if b, ok := e.(*BoolOp); ok && b.Op == root.Op {
+			stack = append(stack, b.Y, b.X)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func intersect(a, b *typeSet) *typeSet {
