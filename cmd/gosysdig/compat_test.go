@@ -62,7 +62,7 @@ func TestBadFilterExits(t *testing.T) {
 	for _, tc := range []struct{ filter, want string }{
 		{"proc.name = and evt.type=open", "column"},
 		{"proc.nme=bash", "unknown field"},
-		{"fd.num > abc", "not a number"},
+		{"fd.num > abc", "abc is not a valid number"},
 		{"(proc.name=bash", "column"},
 	} {
 		out, err := exec.Command(bin, "-r", trace, tc.filter).CombinedOutput()
