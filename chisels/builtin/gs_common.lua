@@ -163,6 +163,10 @@ function M.top(spec)
 		if spec.filter ~= nil and spec.filter ~= "" then
 			chisel.set_filter(spec.filter)
 		end
+		-- the on_event below, run in Go for every event (gosysdig's runtime)
+		if chisel.aggregate ~= nil then
+			chisel.aggregate(fkeys, fval, spec.scale, SEP)
+		end
 		return true
 	end
 
@@ -201,6 +205,9 @@ function M.top(spec)
 	end
 
 	function on_interval(ts_s, ts_ns, delta)
+		if chisel.aggregate_take ~= nil then
+			sums = chisel.aggregate_take()
+		end
 		if sysdig.get_output_format() == "json" then
 			M.print_top_json(sums, spec, ts_s, 0)
 		else
@@ -213,6 +220,9 @@ function M.top(spec)
 	function on_capture_end(ts_s, ts_ns, delta)
 		if live then
 			return true
+		end
+		if chisel.aggregate_take ~= nil then
+			sums = chisel.aggregate_take()
 		end
 		if sysdig.get_output_format() == "json" then
 			M.print_top_json(sums, spec, ts_s, 0)
