@@ -151,6 +151,7 @@ function M.top(spec)
 	local fkeys = {}
 	local fval
 	local live = false
+	local in_go = false -- sums kept by chisel.aggregate
 
 	function on_init()
 		if spec.pc_keys ~= nil and sysdig.is_print_container_data() then
@@ -166,6 +167,7 @@ function M.top(spec)
 		-- the on_event below, run in Go for every event (gosysdig's runtime)
 		if chisel.aggregate ~= nil then
 			chisel.aggregate(fkeys, fval, spec.scale, SEP)
+			in_go = true
 		end
 		return true
 	end
@@ -205,7 +207,7 @@ function M.top(spec)
 	end
 
 	function on_interval(ts_s, ts_ns, delta)
-		if chisel.aggregate_take ~= nil then
+		if in_go then
 			sums = chisel.aggregate_take()
 		end
 		if sysdig.get_output_format() == "json" then
@@ -221,7 +223,7 @@ function M.top(spec)
 		if live then
 			return true
 		end
-		if chisel.aggregate_take ~= nil then
+		if in_go then
 			sums = chisel.aggregate_take()
 		end
 		if sysdig.get_output_format() == "json" then
