@@ -49,6 +49,8 @@ func (c *Chisel) installLibs() {
 		"set_interval_ns":         func(L *lua.LState) int { c.interval = uint64(checkNumber(L, 1)); return 0 },
 		"set_precise_interval_ns": func(L *lua.LState) int { c.precise = uint64(checkNumber(L, 1)); return 0 },
 		"exec":                    c.exec,
+		"aggregate":               c.chiselAggregate,
+		"aggregate_take":          c.chiselAggregateTake,
 	})
 	L.SetGlobal("chisel", ch)
 
@@ -264,9 +266,14 @@ func (c *Chisel) evtField(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
+	L.Push(c.fieldValue(f))
+	return 1
+}
+
+// fieldValue is the Lua value of field f on the current event (evt.field).
+func (c *Chisel) fieldValue(f *field) lua.LValue {
 	if f.extra != extraNone {
-		L.Push(c.extraValue(f.extra))
-		return 1
+		return c.extraValue(f.extra)
 	}
 	if f.rawArg {
 		ev := c.ctx.Ev
@@ -275,8 +282,7 @@ func (c *Chisel) evtField(L *lua.LState) int {
 			i = ev.ParamIndex(f.ref.A.Name)
 		}
 		if i >= 0 && i < ev.NParams() && ev.Info.Params[i].Type == event.PTBytebuf {
-			L.Push(lua.LString(ev.Param(i)))
-			return 1
+			return lua.LString(ev.Param(i))
 		}
 	}
 	// Chisels see byte buffers whole (sysdig's 80-character cut is the printer's), and
@@ -286,27 +292,25 @@ func (c *Chisel) evtField(L *lua.LState) int {
 	v, ok := f.ref.Extract(c.ctx)
 	c.ctx.MaxLen = maxLen
 	if !ok {
-		L.Push(lua.LNil)
-		return 1
+		return lua.LNil
 	}
 	switch v.Kind {
 	case fields.KString:
-		L.Push(lua.LString(v.Str))
+		return lua.LString(v.Str)
 	case fields.KBytes:
-		L.Push(lua.LString(event.AppendBuffer(nil, []byte(v.Str), c.ctx.Buf)))
+		return lua.LString(event.AppendBuffer(nil, []byte(v.Str), c.ctx.Buf))
 	case fields.KInt, fields.KRelTime, fields.KAbsTime, fields.KPort:
-		L.Push(lua.LNumber(float64(v.Int)))
+		return lua.LNumber(float64(v.Int))
 	case fields.KUint:
-		L.Push(lua.LNumber(float64(uint64(v.Int))))
+		return lua.LNumber(float64(uint64(v.Int)))
 	case fields.KBool:
-		L.Push(lua.LBool(v.Int != 0))
+		return lua.LBool(v.Int != 0)
 	case fields.KDouble:
-		L.Push(lua.LNumber(v.F))
+		return lua.LNumber(v.F)
 	default:
 		var buf [64]byte
-		L.Push(lua.LString(fields.AppendText(buf[:0], v)))
+		return lua.LString(fields.AppendText(buf[:0], v))
 	}
-	return 1
 }
 
 func (c *Chisel) evtGetNum(L *lua.LState) int {

@@ -53,6 +53,7 @@ type Chisel struct {
 	onInterval *lua.LFunction
 
 	ctx       *fields.Ctx
+	agg       *aggregator // chisel.aggregate: on_event's loop run in Go
 	flt       *filter.Filter
 	formatter *output.Formatter
 	interval  uint64
@@ -330,6 +331,11 @@ func (c *Chisel) Event(ctx *fields.Ctx) error {
 	}
 	if c.flt != nil && (!c.flt.MayMatch(ctx.Ev.Type) || !c.flt.Match(ctx)) {
 		return nil
+	}
+	if c.agg != nil {
+		if err := c.aggregate(c.agg); err != nil {
+			return err
+		}
 	}
 	if c.onEvent != nil {
 		L := c.L

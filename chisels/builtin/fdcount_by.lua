@@ -28,6 +28,8 @@ function on_init()
 	fkey = chisel.request_field(key_field)
 	fnum = chisel.request_field("fd.num")
 	fname = chisel.request_field("fd.name")
+	-- on_event skips these events anyway: the filter keeps them out of the Lua VM
+	chisel.set_filter("fd.num > 0")
 	return true
 end
 

@@ -151,6 +151,7 @@ function M.top(spec)
 	local fkeys = {}
 	local fval
 	local live = false
+	local in_go = false -- sums kept by chisel.aggregate
 
 	function on_init()
 		if spec.pc_keys ~= nil and sysdig.is_print_container_data() then
@@ -162,6 +163,11 @@ function M.top(spec)
 		fval = chisel.request_field(spec.value)
 		if spec.filter ~= nil and spec.filter ~= "" then
 			chisel.set_filter(spec.filter)
+		end
+		-- the on_event below, run in Go for every event (gosysdig's runtime)
+		if chisel.aggregate ~= nil then
+			chisel.aggregate(fkeys, fval, spec.scale, SEP)
+			in_go = true
 		end
 		return true
 	end
@@ -201,6 +207,9 @@ function M.top(spec)
 	end
 
 	function on_interval(ts_s, ts_ns, delta)
+		if in_go then
+			sums = chisel.aggregate_take()
+		end
 		if sysdig.get_output_format() == "json" then
 			M.print_top_json(sums, spec, ts_s, 0)
 		else
@@ -213,6 +222,9 @@ function M.top(spec)
 	function on_capture_end(ts_s, ts_ns, delta)
 		if live then
 			return true
+		end
+		if in_go then
+			sums = chisel.aggregate_take()
 		end
 		if sysdig.get_output_format() == "json" then
 			M.print_top_json(sums, spec, ts_s, 0)
