@@ -1,6 +1,8 @@
 package state
 
 import (
+	"strings"
+
 	"github.com/gosysdig/gosysdig/event"
 )
 
@@ -134,6 +136,17 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	}
 	if p, ok := paramStr(ev, "trusted_exepath"); ok {
 		t.Exepath = p
+	}
+	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
+	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
+	t.ExeUpperLayer, t.ExeFromMemfd = false, false
+	if v, ok := paramUint(ev, "flags"); ok {
+		t.ExeWritable = v&1 != 0
+		t.ExeUpperLayer = v&2 != 0
+		t.ExeFromMemfd = v&4 != 0
+	}
+	if strings.HasPrefix(t.Exepath, "/memfd:") {
+		t.ExeFromMemfd = true
 	}
 }
 

@@ -160,6 +160,7 @@ type Thread struct {
 	Tty                         uint32
 	ContainerID                 string
 	ExeWritable                 bool
+	ExeUpperLayer, ExeFromMemfd bool // execve flags PPM_EXE_UPPER_LAYER/FROM_MEMFD, or /memfd: exepath
 	CloneTS                     uint64 // when a clone seen in the capture created the thread (0: unknown)
 
 	fdt *FDTable
