@@ -118,6 +118,27 @@ func init() {
 			return boolean(proc(c).ExeFromMemfd || strings.HasPrefix(proc(c).Exepath, "/memfd:"))
 		}),
 	)
+	register("proc",
+		exeInoField("proc.exe_ino", KUint, "inode of the executable", func(t *state.Thread) uint64 { return t.ExeIno }),
+		exeInoField("proc.exe_ino.ctime", KAbsTime, "the executable inode's change time", func(t *state.Thread) uint64 { return t.ExeInoCtime }),
+		exeInoField("proc.exe_ino.mtime", KAbsTime, "the executable inode's modification time", func(t *state.Thread) uint64 { return t.ExeInoMtime }),
+		tfield("proc.exe_ino.ctime_duration_proc_start", KRelTime, "ns from the executable inode's change to the process's start"+falcoOnly, func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			p := proc(c)
+			if p.ExeInoCtime == 0 || p.CloneTS == 0 {
+				return Value{}, false
+			}
+			return Value{Kind: KRelTime, Int: int64(p.CloneTS) - int64(p.ExeInoCtime)}, true
+		}),
+	)
+	register("container",
+		&Field{Name: "container.start_ts", Kind: KAbsTime, Desc: "when the runtime created the container" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			ct := containerOf(c)
+			if ct == nil || ct.CreatedTime <= 0 {
+				return Value{}, false
+			}
+			return Value{Kind: KAbsTime, Int: ct.CreatedTime * 1e9}, true
+		}},
+	)
 	register("fd",
 		&Field{Name: "fd.nameraw", Kind: KString, Desc: "the path as the program passed it to open, openat, openat2 or creat (only on those exit events)" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			b, ok := openRawName(c.Ev)
@@ -134,4 +155,16 @@ func init() {
 		k8sLabel("k8s.pod.id", "io.kubernetes.pod.uid", "the pod's uid (legacy name), from the CRI container label"),
 		k8sLabel("k8s.container.name", "io.kubernetes.container.name", "the container's name in the pod, from the CRI container label"),
 	)
+}
+
+// exeInoField reads one of the executable's inode facts, missing while unknown (0): the live
+// probe does not send execve's exe_ino parameters, so only /proc-read processes have them.
+func exeInoField(name string, kind Kind, desc string, get func(t *state.Thread) uint64) *Field {
+	return tfield(name, kind, desc+falcoOnly, func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+		v := get(proc(c))
+		if v == 0 {
+			return Value{}, false
+		}
+		return Value{Kind: kind, Int: int64(v)}, true
+	})
 }

@@ -348,8 +348,9 @@ func (s *Set) compileRule(r *Rule) {
 	if r.Enabled && !r.quietTypes && f.types == nil {
 		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
 	}
-	if r.text, err = output.New("*"+r.Output, false); err == nil {
-		r.json, err = output.New("*"+r.Output, true)
+	out := expandContainerInfo(r.Output)
+	if r.text, err = output.New("*"+out, false); err == nil {
+		r.json, err = output.New("*"+out, true)
 	}
 	if err != nil {
 		s.errorf(r.outPos, name, "output: %v", err)
@@ -443,4 +444,14 @@ func validComp(op string) bool {
 		return true
 	}
 	return false
+}
+
+// containerInfoDefault is what Falco puts for the %container.info placeholder of a rule's
+// output when no -pc/-pk option replaces it.
+const containerInfoDefault = "%container.name (id=%container.id)"
+
+// expandContainerInfo replaces Falco's %container.info output placeholder (not a field) as
+// Falco's rule loader does.
+func expandContainerInfo(out string) string {
+	return strings.ReplaceAll(out, "%container.info", containerInfoDefault)
 }

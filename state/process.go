@@ -140,6 +140,16 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
 	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
 	t.ExeUpperLayer, t.ExeFromMemfd = false, false
+	t.ExeIno, t.ExeInoCtime, t.ExeInoMtime = 0, 0, 0
+	if v, ok := paramUint(ev, "exe_ino"); ok {
+		t.ExeIno = v
+	}
+	if v, ok := paramUint(ev, "exe_ino_ctime"); ok {
+		t.ExeInoCtime = v
+	}
+	if v, ok := paramUint(ev, "exe_ino_mtime"); ok {
+		t.ExeInoMtime = v
+	}
 	if v, ok := paramUint(ev, "flags"); ok {
 		t.ExeWritable = v&1 != 0
 		t.ExeUpperLayer = v&2 != 0
@@ -246,6 +256,10 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	if parent != nil && parent != child {
 		child.Env = parent.Env
 		child.Exepath = parent.Exepath
+		child.CapInheritable, child.CapPermitted, child.CapEffective = parent.CapInheritable, parent.CapPermitted, parent.CapEffective
+		child.CapsKnown = parent.CapsKnown
+		child.ExeIno, child.ExeInoCtime, child.ExeInoMtime = parent.ExeIno, parent.ExeInoCtime, parent.ExeInoMtime
+		child.ExeUpperLayer, child.ExeFromMemfd = parent.ExeUpperLayer, parent.ExeFromMemfd
 		child.Root = parent.Root
 		child.Sid = parent.Sid
 		child.Vpgid = parent.Vpgid
