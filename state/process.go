@@ -136,6 +136,12 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	}
 	if p, ok := paramStr(ev, "trusted_exepath"); ok {
 		t.Exepath = p
+	} else if strings.HasPrefix(t.Exe, "/") {
+		// Without the kernel's path (0.29.3's schema, the live probe), an absolute exe is the
+		// program's path; keeping the parent's would name the wrong executable.
+		t.Exepath = t.Exe
+	} else {
+		t.Exepath = "" // unknown, rather than the previous program's
 	}
 	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
 	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
