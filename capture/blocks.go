@@ -124,7 +124,13 @@ type Thread struct {
 	Root                        string
 	LoginUid                    int32
 	ExeWritable                 bool
-	FDs                         []FD
+	// Capability sets (CapInh, CapPrm, CapEff of /proc/PID/status). Not in the scap
+	// process list sysdig 0.29.3 writes and reads: live only, never written by -w.
+	CapInheritable, CapPermitted, CapEffective uint64
+	CapsKnown                                  bool // the Cap* sets were read
+	// The executable's inode, ctime and mtime (ns), from a stat of /proc/PID/exe; live only.
+	ExeIno, ExeInoCtime, ExeInoMtime uint64
+	FDs                              []FD
 }
 
 // FD is one fd-list entry.

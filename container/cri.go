@@ -191,6 +191,9 @@ func (c *criAPI) inspect(ctx context.Context, id string) (*Info, error) {
 func parseCRIStatus(b []byte, info *Info) {
 	imageRef := ""
 	pbEach(b, func(f, wt int, v uint64, b []byte) {
+		if f == 4 && wt == 0 { // created_at, nanoseconds
+			info.CreatedTime = int64(v) / 1e9
+		}
 		if wt != 2 {
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // dockerAPI talks to a Docker-compatible engine API (docker, podman's service) on a unix socket.
@@ -30,10 +31,11 @@ func newDockerAPI(socket string) *dockerAPI {
 }
 
 type dockerContainer struct {
-	ID     string `json:"Id"`
-	Name   string `json:"Name"`
-	Image  string `json:"Image"`
-	Config struct {
+	ID      string `json:"Id"`
+	Name    string `json:"Name"`
+	Image   string `json:"Image"`
+	Created string `json:"Created"`
+	Config  struct {
 		Image  string            `json:"Image"`
 		Labels map[string]string `json:"Labels"`
 	} `json:"Config"`
@@ -92,6 +94,9 @@ func (d *dockerAPI) inspect(ctx context.Context, id string, typ Type) (*Info, er
 	}
 	info := &Info{ID: id, Type: typ, Name: strings.TrimPrefix(c.Name, "/"), Image: c.Config.Image,
 		Privileged: c.HostConfig.Privileged, Labels: c.Config.Labels, IP: c.NetworkSettings.IPAddress}
+	if t, err := time.Parse(time.RFC3339Nano, c.Created); err == nil {
+		info.CreatedTime = t.Unix()
+	}
 	if info.IP == "" {
 		for _, n := range c.NetworkSettings.Networks {
 			if n.IPAddress != "" {

@@ -19,6 +19,9 @@ type Info struct {
 	IP          string
 	Labels      map[string]string
 	Mounts      []Mount
+	// CreatedTime is when the runtime created the container, in seconds since the epoch
+	// (0: unknown): libs' m_created_time, which container.start_ts reads.
+	CreatedTime int64
 }
 
 // Mount is one container mount.
@@ -42,6 +45,7 @@ type infoJSON struct {
 	CPUPeriod        int64             `json:"cpu_period"`
 	CPUQuota         int64             `json:"cpu_quota"`
 	CPUShares        int64             `json:"cpu_shares"`
+	CreatedTime      int64             `json:"created_time,omitempty"`
 	Env              []string          `json:"env"`
 	ID               string            `json:"id"`
 	Image            string            `json:"image"`
@@ -67,7 +71,7 @@ func (i *Info) JSON() []byte {
 	j := infoJSON{Mounts: []mountJSON{}, CPUPeriod: 100000, CPUShares: 1024, Env: []string{}, ID: i.ID,
 		Image: i.Image, ImageDigest: i.ImageDigest, ImageID: i.ImageID, ImageRepo: i.ImageRepo,
 		ImageTag: i.ImageTag, IP: i.IP, Labels: i.Labels, Name: i.Name, PortMappings: []struct{}{},
-		Privileged: i.Privileged, Type: int(i.Type)}
+		Privileged: i.Privileged, Type: int(i.Type), CreatedTime: i.CreatedTime}
 	if j.Labels == nil {
 		j.Labels = map[string]string{}
 	}

@@ -78,6 +78,11 @@ type Field struct {
 	Extract func(c *Ctx, a *Arg) (Value, bool)
 	// FilterOnly fields (fd.ip, fd.net...) can be used in filters but not in -p formats.
 	FilterOnly bool
+	// Each, when set, yields every value of a multi-valued field used without an index
+	// (proc.aname, proc.apid, proc.aexe, proc.aexepath: one per ancestor); a filter comparison
+	// holds when it holds for any of them, as Falco compares these fields. It stops early
+	// when yield returns false.
+	Each func(c *Ctx, a *Arg, yield func(Value) bool)
 	// Types lists the event types a field can hold a value for (nil: any); the filter uses it to
 	// know which events a condition can match.
 	Class string

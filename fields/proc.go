@@ -125,20 +125,6 @@ func init() {
 			}
 			return bstr(c.keep(2, b))
 		}),
-		&Field{Name: "proc.apid", Kind: KInt, Arg: ArgRequired, Desc: "pid of an ancestor: proc.apid[1] is the parent", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			t := ancestor(c, a.N)
-			if t == nil || !a.HasN {
-				return Value{}, false
-			}
-			return i64(t.Pid)
-		}},
-		&Field{Name: "proc.aname", Kind: KString, Arg: ArgRequired, Desc: "name of an ancestor: proc.aname[1] is the parent", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			t := ancestor(c, a.N)
-			if t == nil || !a.HasN {
-				return Value{}, false
-			}
-			return sstr(t.Comm)
-		}},
 		tfield("proc.loginshellid", KInt, "pid of the oldest shell among the ancestors", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			var id int64 = -1
 			for p := proc(c); p != nil; p = c.In.Parent(p) {

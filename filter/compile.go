@@ -293,8 +293,24 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 	if n.Field == "evt.type" && (n.Op == "=" || n.Op == "==" || n.Op == "in") {
 		ts = typesNamed(n.Values)
 	}
+	// holds reports whether test holds for the field's value, or, for a multi-valued field
+	// used without an index (proc.aname), for any of its values, as Falco compares them.
+	holds := func(ctx *fields.Ctx, test func(fields.Value) bool) bool {
+		v, ok := ref.Extract(ctx)
+		return ok && test(v)
+	}
+	if ref.F.Each != nil && !ref.A.HasN {
+		holds = func(ctx *fields.Ctx, test func(fields.Value) bool) bool {
+			found := false
+			ref.F.Each(ctx, &ref.A, func(v fields.Value) bool {
+				found = test(v)
+				return !found
+			})
+			return found
+		}
+	}
 	if n.Op == "exists" {
-		return func(ctx *fields.Ctx) bool { _, ok := ref.Extract(ctx); return ok }, ts, nil
+		return func(ctx *fields.Ctx) bool { return holds(ctx, func(fields.Value) bool { return true }) }, ts, nil
 	}
 	ops := make([]operand, 0, len(n.Values))
 	for _, v := range n.Values {
@@ -327,32 +343,20 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 		if neg {
 			op = "="
 		}
-		return func(ctx *fields.Ctx) bool {
-			v, ok := ref.Extract(ctx)
-			if !ok {
-				return false
-			}
-			return cmpOne(v, op, &o) != neg
-		}, ts, nil
+		test := func(v fields.Value) bool { return cmpOne(v, op, &o) != neg }
+		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
 	case "in", "intersects":
-		return func(ctx *fields.Ctx) bool {
-			v, ok := ref.Extract(ctx)
-			if !ok {
-				return false
-			}
+		test := func(v fields.Value) bool {
 			for i := range ops {
 				if cmpOne(v, "=", &ops[i]) {
 					return true
 				}
 			}
 			return false
-		}, ts, nil
+		}
+		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
 	case "pmatch":
-		return func(ctx *fields.Ctx) bool {
-			v, ok := ref.Extract(ctx)
-			if !ok {
-				return false
-			}
+		test := func(v fields.Value) bool {
 			var tmp [256]byte
 			s := fields.AppendText(tmp[:0], v)
 			for i := range ops {
@@ -362,7 +366,8 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 				}
 			}
 			return false
-		}, ts, nil
+		}
+		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
 	}
 	return nil, nil, &CompileError{Column: n.Column, Msg: fmt.Sprintf("unknown operator %q", n.Op)}
 }

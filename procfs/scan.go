@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -115,6 +116,7 @@ func readThread(pdir, tdir string, pid, tid int64) (capture.Thread, bool) {
 		th.Exe = th.Comm
 	}
 	th.Exepath, _ = os.Readlink(filepath.Join(pdir, "exe"))
+	statExe(filepath.Join(pdir, "exe"), &th)
 	if cwd, err := os.Readlink(filepath.Join(pdir, "cwd")); err == nil {
 		th.Cwd = cwd
 		if !strings.HasSuffix(th.Cwd, "/") {
@@ -186,6 +188,13 @@ func readStatus(tdir string, th *capture.Thread) {
 			th.Uid = uint32(num(1)) // effective
 		case "Gid":
 			th.Gid = uint32(num(1))
+		case "CapInh":
+			th.CapInheritable, _ = strconv.ParseUint(fs[0], 16, 64)
+		case "CapPrm":
+			th.CapPermitted, _ = strconv.ParseUint(fs[0], 16, 64)
+		case "CapEff":
+			th.CapEffective, _ = strconv.ParseUint(fs[0], 16, 64)
+			th.CapsKnown = true
 		case "VmSize":
 			th.VmSizeKB = uint32(num(0))
 		case "VmRSS":
@@ -354,4 +363,15 @@ func ReadThread(root string, tid int64) (capture.Thread, bool) {
 		th.FDs = readFDs(pdir, nil)
 	}
 	return th, true
+}
+
+// statExe takes the executable's inode, ctime and mtime from a stat through /proc/PID/exe.
+func statExe(path string, th *capture.Thread) {
+	var st syscall.Stat_t
+	if syscall.Stat(path, &st) != nil {
+		return
+	}
+	th.ExeIno = st.Ino
+	th.ExeInoCtime = uint64(st.Ctim.Sec)*1e9 + uint64(st.Ctim.Nsec)
+	th.ExeInoMtime = uint64(st.Mtim.Sec)*1e9 + uint64(st.Mtim.Nsec)
 }

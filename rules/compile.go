@@ -143,8 +143,14 @@ func (s *Set) expandLists(item string, pos Pos, e filter.Expr) bool {
 	case *filter.Not:
 		return s.expandLists(item, pos, n.X)
 	case *filter.Compare:
+		for _, v := range n.Values {
+			if l := s.lists[v]; l != nil && l.state == stBad {
+				s.errorf(pos, item, "uses list %q, which cannot be expanded (see its error)", v)
+				return false
+			}
+		}
 		if n.Op != "in" && n.Op != "intersects" && n.Op != "pmatch" {
-			return true
+			return s.substituteBareList(item, pos, n)
 		}
 		raw, changed := 0, false
 		for _, v := range n.Values {
@@ -357,8 +363,9 @@ func (s *Set) compileRule(r *Rule) {
 	if r.Enabled && !r.quietTypes && f.types == nil {
 		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
 	}
-	if r.text, err = output.New("*"+r.Output, false); err == nil {
-		r.json, err = output.New("*"+r.Output, true)
+	out := expandContainerInfo(r.Output)
+	if r.text, err = output.New("*"+out, false); err == nil {
+		r.json, err = output.New("*"+out, true)
 	}
 	if err != nil {
 		s.errorf(r.outPos, name, "output: %v", err)
@@ -392,7 +399,7 @@ func (s *Set) exceptionExpr(item string, r *Rule) (filter.Expr, bool) {
 			// per value for scalar comparisons.
 			var vals []string
 			for _, t := range ex.Values {
-				vals = append(vals, t[0].(string))
+				vals = append(vals, unquoteValue(t[0].(string)))
 			}
 			if isListOp(refs[0].Op) && len(vals) > 0 {
 				c := *refs[0]
@@ -415,9 +422,13 @@ func (s *Set) exceptionExpr(item string, r *Rule) (filter.Expr, bool) {
 				c := *refs[i]
 				switch v := v.(type) {
 				case string:
-					c.Values = []string{v}
+					c.Values = []string{unquoteValue(v)}
 				case []string:
-					c.Values, c.List = v, true
+					vs := make([]string, len(v))
+					for i := range v {
+						vs[i] = unquoteValue(v[i])
+					}
+					c.Values, c.List = vs, true
 				}
 				if isListOp(c.Op) {
 					c.List = true
@@ -452,4 +463,44 @@ func validComp(op string) bool {
 		return true
 	}
 	return false
+}
+
+// containerInfoDefault is what Falco puts for the %container.info placeholder of a rule's
+// output when no -pc/-pk option replaces it.
+const containerInfoDefault = "%container.name (id=%container.id)"
+
+// expandContainerInfo replaces Falco's %container.info output placeholder (not a field) as
+// Falco's rule loader does.
+func expandContainerInfo(out string) string {
+	return strings.ReplaceAll(out, "%container.info", containerInfoDefault)
+}
+
+// substituteBareList replaces a list name used as the single value of a comparison
+// (proc.name=cat_binaries) with the list's item, as Falco's textual list substitution did; a
+// list of other than one item cannot stand for one value and is refused, naming it.
+func (s *Set) substituteBareList(item string, pos Pos, n *filter.Compare) bool {
+	if len(n.Values) != 1 || n.List {
+		return true
+	}
+	l := s.lists[n.Values[0]]
+	if l == nil || l.state != stDone {
+		return true
+	}
+	l.used = true
+	if len(l.resolved) != 1 {
+		s.errorf(pos, item, "list %q (%d items) is the single value of %s %s: use in (...)", l.Name, len(l.resolved), n.Field, n.Op)
+		return false
+	}
+	n.Values = []string{l.resolved[0]}
+	return true
+}
+
+// unquoteValue reads an exception value as Falco does: Falco writes each value into the
+// condition text, quoting it only when it holds a space and is not quoted already, so a value
+// written '"cat /dev/null"' compares as cat /dev/null.
+func unquoteValue(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return v[1 : len(v)-1]
+	}
+	return v
 }

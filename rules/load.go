@@ -289,7 +289,8 @@ func (s *Set) loadItem(file string, n *yaml.Node) {
 		it.name = "required_engine_version"
 		s.checkEngine(it)
 	case it.has("required_plugin_versions"):
-		// No plugins: nothing to check.
+		it.name = "required_plugin_versions"
+		s.warnPlugins(it)
 	default:
 		var ks []string
 		for k := range it.keys {
@@ -341,6 +342,10 @@ func parseVersion(v string) ([3]int, bool) {
 
 func (s *Set) loadList(it *item) {
 	name := it.str("list")
+	if strings.TrimSpace(name) == "" {
+		it.errorf("list", "list has no name") // Falco: "Mapping for key 'list' is empty"
+		return
+	}
 	it.allow("list", "items", "append", "override")
 	app := it.boolean("append")
 	ov := it.overrides([]string{"items"})
@@ -373,6 +378,10 @@ func (s *Set) loadList(it *item) {
 
 func (s *Set) loadMacro(it *item) {
 	name := it.str("macro")
+	if strings.TrimSpace(name) == "" {
+		it.errorf("macro", "macro has no name") // Falco: "Mapping for key 'macro' is empty"
+		return
+	}
 	it.allow("macro", "condition", "append", "override")
 	app := it.boolean("append")
 	ov := it.overrides([]string{"condition"})
@@ -481,6 +490,10 @@ func (s *Set) amendRule(it *item, r *Rule, app bool, ov map[string]string) {
 			return "replace" // enabled alone
 		}
 		return ov[k]
+	}
+	if app && !it.has("condition") && !it.has("exceptions") {
+		// Falco's legacy append: "Appended rule must have exceptions or condition property".
+		it.errorf("append", "appended rule must have a condition or exceptions")
 	}
 	if app {
 		for k := range it.keys {
@@ -657,4 +670,27 @@ func (ex *item) values(vn *yaml.Node, e *Exception) [][]any {
 		out = append(out, tuple)
 	}
 	return out
+}
+
+// warnPlugins names the plugins a file requires: this engine runs no plugins, so the rules of
+// their sources are skipped (each with its own warning) and syscall rules load.
+func (s *Set) warnPlugins(it *item) {
+	n := it.keys["required_plugin_versions"]
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return
+	}
+	var names []string
+	for _, p := range n.Content {
+		if p.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 0; i+1 < len(p.Content); i += 2 {
+			if p.Content[i].Value == "name" {
+				names = append(names, p.Content[i+1].Value)
+			}
+		}
+	}
+	if len(names) > 0 {
+		s.warnf(it.kpos["required_plugin_versions"], it.name, "plugins %s are not supported: their sources' rules are skipped", strings.Join(names, ", "))
+	}
 }

@@ -21,8 +21,10 @@ var DefaultRules []byte
 const DefaultRulesName = "<default_rules.yaml>"
 
 // EngineVersion is the rules engine version compared with required_engine_version. Falco
-// numbers its engine either as an integer (old) or as semver; N is read as 0.N.0.
-var EngineVersion = [3]int{0, 26, 0}
+// numbers its engine either as an integer (old) or as semver; N is read as 0.N.0. 0.57.0 is what
+// today's falcosecurity/rules files require (falco_rules.yaml, incubating, sandbox); the rules
+// language those files use loads here (see README "Falco's rules files" for what fires).
+var EngineVersion = [3]int{0, 57, 0}
 
 // Priority is a rule's severity: Emergency (0, most severe) to Debug (7), as syslog's.
 type Priority int

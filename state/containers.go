@@ -14,6 +14,7 @@ type Container struct {
 	Privileged                                                 bool
 	IP                                                         string
 	Labels                                                     map[string]string
+	CreatedTime                                                int64 // seconds since the epoch; 0 unknown
 	Mounts                                                     []Mount
 	HealthProbes                                               []HealthProbe
 }
@@ -71,6 +72,7 @@ type containerJSON struct {
 		Privileged  bool              `json:"privileged"`
 		IP          string            `json:"ip"`
 		Labels      map[string]string `json:"labels"`
+		CreatedTime int64             `json:"created_time"`
 		Mounts      []struct {
 			Source      string `json:"Source"`
 			Destination string `json:"Destination"`
@@ -93,7 +95,7 @@ func ParseContainerJSON(b []byte) (*Container, bool) {
 	c := cj.Container
 	ct := &Container{ID: c.ID, Name: c.Name, Image: c.Image, ImageRepo: c.ImageRepo, ImageTag: c.ImageTag,
 		ImageDigest: c.ImageDigest, ImageID: c.ImageID, Type: c.Type, Privileged: c.Privileged, IP: c.IP,
-		Labels: c.Labels}
+		Labels: c.Labels, CreatedTime: c.CreatedTime}
 	for _, m := range c.Mounts {
 		ct.Mounts = append(ct.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
 	}

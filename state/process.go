@@ -1,6 +1,8 @@
 package state
 
 import (
+	"strings"
+
 	"github.com/gosysdig/gosysdig/event"
 )
 
@@ -134,6 +136,33 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	}
 	if p, ok := paramStr(ev, "trusted_exepath"); ok {
 		t.Exepath = p
+	} else if strings.HasPrefix(t.Exe, "/") {
+		// Without the kernel's path (0.29.3's schema, the live probe), an absolute exe is the
+		// program's path; keeping the parent's would name the wrong executable.
+		t.Exepath = t.Exe
+	} else {
+		t.Exepath = "" // unknown, rather than the previous program's
+	}
+	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
+	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
+	t.ExeUpperLayer, t.ExeFromMemfd = false, false
+	t.ExeIno, t.ExeInoCtime, t.ExeInoMtime = 0, 0, 0
+	if v, ok := paramUint(ev, "exe_ino"); ok {
+		t.ExeIno = v
+	}
+	if v, ok := paramUint(ev, "exe_ino_ctime"); ok {
+		t.ExeInoCtime = v
+	}
+	if v, ok := paramUint(ev, "exe_ino_mtime"); ok {
+		t.ExeInoMtime = v
+	}
+	if v, ok := paramUint(ev, "flags"); ok {
+		t.ExeWritable = v&1 != 0
+		t.ExeUpperLayer = v&2 != 0
+		t.ExeFromMemfd = v&4 != 0
+	}
+	if strings.HasPrefix(t.Exepath, "/memfd:") {
+		t.ExeFromMemfd = true
 	}
 }
 
@@ -233,6 +262,10 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	if parent != nil && parent != child {
 		child.Env = parent.Env
 		child.Exepath = parent.Exepath
+		child.CapInheritable, child.CapPermitted, child.CapEffective = parent.CapInheritable, parent.CapPermitted, parent.CapEffective
+		child.CapsKnown = parent.CapsKnown
+		child.ExeIno, child.ExeInoCtime, child.ExeInoMtime = parent.ExeIno, parent.ExeInoCtime, parent.ExeInoMtime
+		child.ExeUpperLayer, child.ExeFromMemfd = parent.ExeUpperLayer, parent.ExeFromMemfd
 		child.Root = parent.Root
 		child.Sid = parent.Sid
 		child.Vpgid = parent.Vpgid

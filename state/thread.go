@@ -160,7 +160,15 @@ type Thread struct {
 	Tty                         uint32
 	ContainerID                 string
 	ExeWritable                 bool
-	CloneTS                     uint64 // when a clone seen in the capture created the thread (0: unknown)
+	ExeUpperLayer, ExeFromMemfd bool // execve flags PPM_EXE_UPPER_LAYER/FROM_MEMFD, or /memfd: exepath
+	// Capability sets as /proc showed them when the thread was read (a clone inherits its
+	// parent's); the probe does not send them, so an execve that changes them is not seen.
+	CapInheritable, CapPermitted, CapEffective uint64
+	CapsKnown                                  bool
+	// The executable's inode and its ctime/mtime (ns; 0 unknown): libs' exe_ino facts, from
+	// execve's exe_ino* parameters when the event carries them, else the /proc read.
+	ExeIno, ExeInoCtime, ExeInoMtime uint64
+	CloneTS                          uint64 // when a clone seen in the capture created the thread (0: unknown)
 
 	fdt *FDTable
 
@@ -211,6 +219,9 @@ func threadFromCapture(c *capture.Thread) *Thread {
 		Cwd: c.Cwd, Root: c.Root, FdLimit: c.FdLimit, Flags: c.Flags, Uid: c.Uid, Gid: c.Gid,
 		LoginUid: uint32(c.LoginUid), VmSizeKB: c.VmSizeKB, VmRssKB: c.VmRssKB, VmSwapKB: c.VmSwapKB,
 		PfMajor: c.PfMajor, PfMinor: c.PfMinor, ExeWritable: c.ExeWritable,
+		CapInheritable: c.CapInheritable, CapPermitted: c.CapPermitted, CapEffective: c.CapEffective,
+		CapsKnown: c.CapsKnown,
+		ExeIno:    c.ExeIno, ExeInoCtime: c.ExeInoCtime, ExeInoMtime: c.ExeInoMtime,
 		fdt: newFDTable(),
 	}
 	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {

@@ -111,7 +111,7 @@ func (w *Watcher) Next(ev *event.Event, ts uint64) bool {
 func JSON(ct *state.Container) []byte {
 	i := &container.Info{ID: ct.ID, Type: container.Type(ct.Type), Name: ct.Name, Image: ct.Image,
 		ImageID: ct.ImageID, ImageRepo: ct.ImageRepo, ImageTag: ct.ImageTag, ImageDigest: ct.ImageDigest,
-		Privileged: ct.Privileged, IP: ct.IP, Labels: ct.Labels}
+		Privileged: ct.Privileged, IP: ct.IP, Labels: ct.Labels, CreatedTime: ct.CreatedTime}
 	for _, m := range ct.Mounts {
 		i.Mounts = append(i.Mounts, container.Mount{Source: m.Source, Dest: m.Dest, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
 	}

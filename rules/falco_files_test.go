@@ -1,0 +1,104 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// falcoRulesDir holds Falco's own rules files (see its README): the 2023 default file and
+// today's default, incubating and sandbox files from falcosecurity/rules.
+const falcoRulesDir = "../../shared/falco-rules"
+
+func falcoRulesFile(t *testing.T, name string) Source {
+	t.Helper()
+	p := filepath.Join(falcoRulesDir, name)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Falco rules file needed under CI: %v", err)
+		}
+		t.Skipf("Falco rules files not present (%v); skipping outside CI", err)
+	}
+	return Source{Name: p, Data: b}
+}
+
+var ruleDecl = regexp.MustCompile(`(?m)^- rule: *(.+?) *$`)
+
+// TestFalcoRulesFilesLoad loads each of Falco's files unmodified (and the default and
+// incubating pair together) and requires no errors and every declared rule defined with a
+// compiled condition and output.
+func TestFalcoRulesFilesLoad(t *testing.T) {
+	cases := [][]string{
+		{"falco_rules-2023.yaml"},
+		{"falco_rules.yaml"},
+		{"falco-incubating_rules.yaml"},
+		{"falco-sandbox_rules.yaml"},
+		{"falco_rules.yaml", "falco-incubating_rules.yaml"},
+	}
+	for _, files := range cases {
+		t.Run(filepath.Join(files...), func(t *testing.T) {
+			var srcs []Source
+			want := map[string]bool{}
+			for _, f := range files {
+				src := falcoRulesFile(t, f)
+				srcs = append(srcs, src)
+				for _, m := range ruleDecl.FindAllStringSubmatch(string(src.Data), -1) {
+					want[trimYAMLQuotes(m[1])] = true
+				}
+			}
+			set, err := Load(srcs)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if len(set.Errors) != 0 {
+				t.Fatalf("%d errors: %v", len(set.Errors), set.Errors)
+			}
+			got := map[string]*Rule{}
+			for _, r := range set.Rules {
+				got[r.Name] = r
+			}
+			for name := range want {
+				r := got[name]
+				if r == nil {
+					t.Errorf("rule %q declared in the file but not loaded", name)
+					continue
+				}
+				if r.flt == nil || r.text == nil {
+					t.Errorf("rule %q loaded without a compiled condition or output", name)
+				}
+			}
+			if len(want) < 20 {
+				t.Fatalf("only %d rules declared: wrong files?", len(want))
+			}
+			t.Logf("%d rules, %d warnings", len(want), len(set.Warnings))
+		})
+	}
+}
+
+func trimYAMLQuotes(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return s[1 : len(s)-1]
+	}
+	return s
+}
+
+// TestContainerInfoPlaceholder: Falco's %container.info is not a field; the loader puts the
+// container's name and id in its place, as Falco does without -pc/-pk.
+func TestContainerInfoPlaceholder(t *testing.T) {
+	src := Source{Name: "ci.yaml", Data: []byte(`
+- rule: r
+  desc: d
+  condition: evt.type=open
+  output: opened (user=%user.name %container.info)
+  priority: WARNING
+`)}
+	set, err := Load([]Source{src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := expandContainerInfo(set.Rules[0].Output); got != "opened (user=%user.name %container.name (id=%container.id))" {
+		t.Fatalf("expanded output %q", got)
+	}
+}
