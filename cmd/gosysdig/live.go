@@ -185,7 +185,9 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		}
 	}()
 	src := &liveSource{p: pr, ctr: ctr.w}
-	p.driverStats = stats.get
+	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
+	// then, so the count is final.
+	p.driverStats = func() (uint64, uint64) { stats.stop(pr); return stats.get() }
 	err = p.run(src, "live capture", func() {})
 	stats.stop(pr)
 	pr.Close()

@@ -198,7 +198,6 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 	var ev event.Event
 	ctx := p.ctx
 	ctx.Ev = &ev
-	var read int64
 	leading := true // container events before the first other event are consumed silently
 	for {
 		if p.stopped.Load() {
@@ -219,10 +218,6 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			p.progress.event(ev.Num, p.offset())
 		}
 		p.in.Process(&ev)
-		read++
-		if p.o.numEvents > 0 && read > p.o.numEvents {
-			return nil // -n counts events read, shown or not, as sysdig does
-		}
 		if ctx.FirstTS == 0 {
 			ctx.FirstTS = ev.TS
 		}
@@ -262,6 +257,12 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 				return p.sinkError(err)
 			}
 		}
+		// -n counts what sysdig's do_inspect counts: the events its inspector returns, those
+		// that passed the filter, internal ones (procinfo, container) included even though
+		// they print only with -D.
+		if p.o.numEvents > 0 && int64(p.captured) >= p.o.numEvents {
+			return nil
+		}
 	}
 }
 
@@ -279,6 +280,9 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 	var events, drops uint64
 	if p.driverStats != nil {
 		events, drops = p.driverStats()
+		// sysdig's driver counts an event before trying to put it in the ring, so its
+		// "Driver Events" include the dropped ones; the probe counts them apart.
+		events += drops
 	}
 	secs := elapsed.Seconds()
 	eps := 0.0
