@@ -433,6 +433,10 @@ func (c *Chisel) callInterval(ts uint64, delta float64) error {
 	if !lua.LVAsBool(r) {
 		return fmt.Errorf("execution terminated by the %s chisel", c.fileName())
 	}
+	// What an interval printed (a table) reaches the reader now, as sysdig's live tables do.
+	if f, ok := c.cfg.Out.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
 	return nil
 }
 

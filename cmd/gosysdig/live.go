@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sync"
 	"syscall"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
 	"github.com/gosysdig/gosysdig/procinfo"
+	"github.com/gosysdig/gosysdig/session"
 	"github.com/gosysdig/gosysdig/state"
 )
 
@@ -151,11 +151,13 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	}
 	// SIGINT, SIGTERM and -M end the capture by stopping the probe: the pipeline reads what is
 	// still in the ring, sees the end of its source, flushes the output and the capture file,
-	// and prints the summary. A second signal during that drain closes the probe at once.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	// and prints the summary. Signals are watched apart from the ticks below (which may write on
+	// stderr): a second signal, or a drain longer than session.DrainLimit, ends the process.
 	stats := &finalStats{warn: p.stderr}
+	release := session.Interrupts(func() {
+		go stats.stop(pr) // the probe's end wakes a loop waiting for events
+	})
+	defer release()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
@@ -168,30 +170,24 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			defer t.Stop()
 			tick = t.C
 		}
-	wait:
 		for {
 			select {
-			case <-sigs:
-				break wait
 			case <-timeout:
-				break wait
+				stats.stop(pr)
+				return
 			case <-done:
-				break wait
+				return
 			case <-tick:
 				if ev, dr, ok := stats.poll(pr); ok {
 					everySecond(ev, dr)
 				}
 			}
 		}
-		stats.stop(pr)
-		select {
-		case <-sigs:
-			pr.Close()
-		case <-done:
-		}
 	}()
 	src := &liveSource{p: pr, ctr: ctr.w}
-	p.driverStats = stats.get
+	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
+	// then, so the count is final.
+	p.driverStats = func() (uint64, uint64) { stats.stop(pr); return stats.get() }
 	err = p.run(src, "live capture", func() {})
 	stats.stop(pr)
 	pr.Close()

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -14,6 +14,7 @@ import (
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
 	"github.com/gosysdig/gosysdig/output"
+	"github.com/gosysdig/gosysdig/session"
 	"github.com/gosysdig/gosysdig/state"
 )
 
@@ -35,7 +36,7 @@ type pipeline struct {
 	ctx   *fields.Ctx
 	flt   *filter.Filter
 	sinks []sink
-	bw    *bufio.Writer
+	bw    *session.Output // stdout, streamed as events happen (package session)
 	sum   *summary
 	dump  *dumper
 
@@ -51,6 +52,20 @@ type pipeline struct {
 	suppressed uint64
 	progress   *progress
 	offset     func() int64
+
+	// stopped is set by the first SIGINT or SIGTERM: the loop reads no further event.
+	stopped atomic.Bool
+}
+
+// newOutput wraps w the way sysdig's stdio would: line-buffered on a terminal, per event with
+// --unbuffered, flushed every 100 ms otherwise.
+func newOutput(w io.Writer, o *options) *session.Output {
+	f, _ := w.(*os.File)
+	mode := session.ModeFor(f, o.unbuffered)
+	if f == nil && o.unbuffered {
+		mode = session.Unbuffered
+	}
+	return session.NewOutput(w, mode)
 }
 
 // bufFormat picks how buffers render from -x, -X, -A and -b, in the JSON variant with -j.
@@ -73,7 +88,7 @@ func bufFormat(o *options) event.BufFormat {
 }
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
-	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriterSize(w, 256<<10), stderr: os.Stderr}
+	p := &pipeline{o: o, in: state.New(), bw: newOutput(w, o), stderr: os.Stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80, TimeType: timeType(o)}
 	if o.verbose {
 		p.ctx.MaxLen = 0
@@ -169,23 +184,25 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			err = &exitError{code: 1, msg: derr.Error()}
 		}
 		for _, s := range p.sinks {
-			if cerr := s.Close(); cerr != nil && err == nil {
+			if cerr := s.Close(); cerr != nil && err == nil && !errors.Is(cerr, session.ErrBrokenPipe) {
 				err = &exitError{code: 1, msg: cerr.Error()}
 			}
 		}
 		if p.sum != nil {
 			p.sum.write(p.bw)
 		}
-		if ferr := p.bw.Flush(); ferr != nil && err == nil {
+		if ferr := p.bw.Close(); ferr != nil && err == nil && !errors.Is(ferr, session.ErrBrokenPipe) {
 			err = &exitError{code: 1, msg: fmt.Sprintf("writing output: %v", ferr)}
 		}
 	}()
 	var ev event.Event
 	ctx := p.ctx
 	ctx.Ev = &ev
-	var read int64
 	leading := true // container events before the first other event are consumed silently
 	for {
+		if p.stopped.Load() {
+			return nil
+		}
 		err := src.Next(&ev)
 		if err == io.EOF {
 			return nil
@@ -201,10 +218,6 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			p.progress.event(ev.Num, p.offset())
 		}
 		p.in.Process(&ev)
-		read++
-		if p.o.numEvents > 0 && read > p.o.numEvents {
-			return nil // -n counts events read, shown or not, as sysdig does
-		}
 		if ctx.FirstTS == 0 {
 			ctx.FirstTS = ev.TS
 		}
@@ -241,18 +254,22 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		}
 		for _, s := range p.sinks {
 			if err := s.Event(ctx); err != nil {
-				if errors.Is(err, errStop) {
-					return nil
-				}
-				return &exitError{code: 1, msg: err.Error()}
+				return p.sinkError(err)
 			}
+		}
+		// -n counts what sysdig's do_inspect counts: the events its inspector returns, those
+		// that passed the filter, internal ones (procinfo, container) included even though
+		// they print only with -D.
+		if p.o.numEvents > 0 && int64(p.captured) >= p.o.numEvents {
+			return nil
 		}
 	}
 }
 
-// sinkError ends the run: quietly for errStop, with an error otherwise.
+// sinkError ends the run: quietly for errStop and for a stdout whose reader went away (as
+// sysdig), with an error otherwise.
 func (p *pipeline) sinkError(err error) error {
-	if errors.Is(err, errStop) {
+	if errors.Is(err, errStop) || errors.Is(err, session.ErrBrokenPipe) {
 		return nil
 	}
 	return &exitError{code: 1, msg: err.Error()}
@@ -263,6 +280,9 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 	var events, drops uint64
 	if p.driverStats != nil {
 		events, drops = p.driverStats()
+		// sysdig's driver counts an event before trying to put it in the ring, so its
+		// "Driver Events" include the dropped ones; the probe counts them apart.
+		events += drops
 	}
 	secs := elapsed.Seconds()
 	eps := 0.0

@@ -9,6 +9,7 @@ import (
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/session"
 )
 
 const version = "0.29.3-gosysdig"
@@ -198,6 +199,10 @@ func run(w io.Writer, o *options, args []string) error {
 		p.progress = newProgress(p.stderr, o.read)
 		p.offset = r.Offset
 	}
+	// The first SIGINT or SIGTERM ends the replay after the current event, printing what a
+	// chisel or -S has gathered; a second one ends the process at once.
+	release := session.Interrupts(func() { p.stopped.Store(true) })
+	defer release()
 	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(withoutUsers(o, r.Header())) })
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/rules"
+	"github.com/gosysdig/gosysdig/session"
 	"github.com/gosysdig/gosysdig/state"
 )
 
@@ -137,7 +137,7 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 	}
 	o := &options{read: ro.read, numEvents: ro.numEvents, duration: ro.duration, readyFile: ro.readyFile,
 		ringBytes: ro.ringBytes}
-	p := &pipeline{o: o, in: state.New(), bw: bufio.NewWriter(io.Discard), stderr: stderr}
+	p := &pipeline{o: o, in: state.New(), bw: session.NewOutput(io.Discard, session.Unbuffered), stderr: stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
 	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}, stderr: stderr}
 	p.sinks = []sink{rs}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestNumEventsWithFilters compares -n with filters over every shared trace with sysdig 0.29.3,
+// byte for byte: -n counts the events that passed the filter, internal ones included.
+func TestNumEventsWithFilters(t *testing.T) {
+	shared := sharedDir(t)
+	if _, err := exec.LookPath("sysdig"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sysdig is required under CI")
+		}
+		t.Skip("sysdig not installed")
+	}
+	bin := buildBinary(t)
+	traces, _ := filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
+	if len(traces) == 0 {
+		t.Fatal("no shared traces")
+	}
+	filters := [][]string{nil, {"evt.type=close"}, {"proc.name=bash"}, {"evt.dir=<"}, {"fd.type=file"},
+		{"evt.type=procinfo"}, {"evt.type=container"}}
+	for _, tr := range traces {
+		for _, f := range filters {
+			for _, n := range []string{"1", "7", "40"} {
+				args := append([]string{"-r", tr, "-n", n}, f...)
+				want := runTZ(t, "sysdig", args...)
+				got := runTZ(t, bin, args...)
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s %v: gosysdig differs from sysdig\n got %d bytes: %.300s\nwant %d bytes: %.300s",
+						filepath.Base(tr), args[2:], len(got), got, len(want), want)
+				}
+			}
+		}
+	}
+}
+
+// TestLivePipeStreams reads a live capture's pipe while it runs: the event of a cat must be in
+// the file within a second, long before the capture ends.
+func TestLivePipeStreams(t *testing.T) {
+	needRoot(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "f")
+	ready := filepath.Join(dir, "ready")
+	cmd := exec.Command("sh", "-c", `"$0" --ready-file "$1" 'proc.name=cat and fd.name=/etc/hostname' | cat > "$2"`, bin, ready, out)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+	waitFile(t, ready)
+	exec.Command("cat", "/etc/hostname").Run()
+	deadline := time.Now().Add(time.Second)
+	for {
+		b, _ := os.ReadFile(out)
+		if strings.Contains(string(b), "/etc/hostname") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event in the pipe's file 1 s after cat ran: %q", b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+}
+
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear in 30 s", path)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestLiveSignalWithBlockedStdout runs gosysdig with a stdout nobody reads (| sleep 60) and
+// with -c topprocs_cpu | head -1: SIGINT must end it within 2 s (and a bit of slack), and a
+// second SIGINT at once.
+func TestLiveSignalWithBlockedStdout(t *testing.T) {
+	needRoot(t)
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		reader string
+		twice  bool
+	}{
+		{"sleep", nil, "sleep 60", false},
+		{"sleep-twice", nil, "sleep 60", true},
+		{"head-topprocs", []string{"-c", "topprocs_cpu"}, "head -1", false},
+		{"head-topprocs-twice", []string{"-c", "topprocs_cpu"}, "head -1", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ready := filepath.Join(dir, "ready")
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			reader := exec.Command("sh", "-c", tc.reader)
+			reader.Stdin = r
+			if err := reader.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { reader.Process.Kill(); reader.Wait() })
+			r.Close()
+			g := exec.Command(bin, append([]string{"--ready-file", ready}, tc.args...)...)
+			g.Stdout = w
+			var errb bytes.Buffer
+			g.Stderr = &errb
+			if err := g.Start(); err != nil {
+				t.Fatal(err)
+			}
+			w.Close()
+			t.Cleanup(func() {
+				if g.ProcessState == nil {
+					g.Process.Kill()
+					g.Wait()
+				}
+			})
+			waitFile(t, ready)
+			// Enough events to fill the pipe when nobody reads it.
+			exec.Command("sh", "-c", "for i in $(seq 2000); do cat /etc/hostname; done >/dev/null").Run()
+			ended := make(chan struct{})
+			go func() { g.Wait(); close(ended) }()
+			start := time.Now()
+			g.Process.Signal(syscall.SIGINT)
+			limit := 2500 * time.Millisecond
+			if tc.twice {
+				time.Sleep(100 * time.Millisecond)
+				g.Process.Signal(syscall.SIGINT)
+				limit = 600 * time.Millisecond
+			}
+			select {
+			case <-ended:
+				t.Logf("ended %v after the first SIGINT: %v", time.Since(start), g.ProcessState)
+			case <-time.After(limit):
+				t.Fatalf("still running %v after SIGINT; stderr: %s", limit, errb.String())
+			}
+		})
+	}
+}
