@@ -92,7 +92,7 @@ func TestListMarkdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	row := regexp.MustCompile("^`([a-z0-9_.]+)` \\| [A-Z0-9]+ \\| .+$")
-	heading := regexp.MustCompile(`^## Field Class: [a-z]+$`)
+	heading := regexp.MustCompile(`^## Field Class: [a-z0-9_]+$`)
 	var names []string
 	lines := strings.Split(strings.TrimSuffix(md.String(), "\n"), "\n")
 	for i, l := range lines {
