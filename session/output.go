@@ -94,7 +94,14 @@ func (o *Output) flusher() {
 
 // Write buffers p. It returns the error of an earlier write to the underlying writer, which
 // ends the capture (ErrBrokenPipe when the reader went away).
-func (o *Output) Write(p []byte) (int, error) {
+func (o *Output) Write(p []byte) (int, error) { return write(o, p) }
+
+// WriteString is Write for a string, without converting it.
+func (o *Output) WriteString(s string) (int, error) { return write(o, s) }
+
+// write is Write and WriteString in one body: appending a string or a []byte to the buffer
+// needs no conversion either way.
+func write[T string | []byte](o *Output, p T) (int, error) {
 	o.mu.Lock()
 	if o.err != nil {
 		err := o.err
@@ -111,26 +118,6 @@ func (o *Output) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
-}
-
-// WriteString is Write for a string, without converting it.
-func (o *Output) WriteString(s string) (int, error) {
-	o.mu.Lock()
-	if o.err != nil {
-		err := o.err
-		o.mu.Unlock()
-		return 0, err
-	}
-	o.buf = append(o.buf, s...)
-	now := o.mode == Unbuffered || len(o.buf) >= bufferLimit ||
-		(o.mode == Line && len(s) > 0 && s[len(s)-1] == '\n')
-	o.mu.Unlock()
-	if now {
-		if err := o.Flush(); err != nil {
-			return 0, err
-		}
-	}
-	return len(s), nil
 }
 
 // ErrBrokenPipe is the error of a write whose reader went away (EPIPE): the capture ends
