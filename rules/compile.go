@@ -84,24 +84,17 @@ func (s *Set) resolveList(l *List, stack []string) bool {
 		l.state = stBad
 		return false
 	}
-	out := make([]string, 0, raw)
-	seen := make(map[string]struct{}, raw)
-	add := func(v string) {
-		if _, dup := seen[v]; !dup {
-			seen[v] = struct{}{}
-			out = append(out, v)
-		}
-	}
+	out := newUniqueValues(raw)
 	for _, it := range l.Items {
 		if sub := s.lists[it]; sub != nil {
 			for _, v := range sub.resolved {
-				add(v)
+				out.add(v)
 			}
 			continue
 		}
-		add(it)
+		out.add(it)
 	}
-	l.resolved, l.state = out, stDone
+	l.resolved, l.state = out.values, stDone
 	return true
 }
 
@@ -171,27 +164,38 @@ func (s *Set) expandLists(item string, pos Pos, e filter.Expr) bool {
 		if !s.spend(pos, item, raw) {
 			return false
 		}
-		out := make([]string, 0, raw)
-		seen := make(map[string]struct{}, raw)
-		add := func(v string) {
-			if _, dup := seen[v]; !dup {
-				seen[v] = struct{}{}
-				out = append(out, v)
-			}
-		}
+		out := newUniqueValues(raw)
 		for _, v := range n.Values {
 			if l := s.lists[v]; l != nil && l.state == stDone {
 				l.used = true
 				for _, x := range l.resolved {
-					add(unquoteItem(x))
+					out.add(unquoteItem(x))
 				}
 				continue
 			}
-			add(v)
+			out.add(v)
 		}
-		n.Values, n.List = out, true
+		n.Values, n.List = out.values, true
 	}
 	return true
+}
+
+// uniqueValues collects list items in first-seen order without duplicates, as lists and
+// value lists are expanded.
+type uniqueValues struct {
+	values []string
+	seen   map[string]struct{}
+}
+
+func newUniqueValues(n int) *uniqueValues {
+	return &uniqueValues{values: make([]string, 0, n), seen: make(map[string]struct{}, n)}
+}
+
+func (u *uniqueValues) add(v string) {
+	if _, dup := u.seen[v]; !dup {
+		u.seen[v] = struct{}{}
+		u.values = append(u.values, v)
+	}
 }
 
 // unquoteItem strips the quotes of a list item written quoted ('"10.0.0.0/8"'), as Falco's
