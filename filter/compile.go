@@ -293,24 +293,27 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 	if n.Field == "evt.type" && (n.Op == "=" || n.Op == "==" || n.Op == "in") {
 		ts = typesNamed(n.Values)
 	}
-	// holds reports whether test holds for the field's value, or, for a multi-valued field
-	// used without an index (proc.aname), for any of its values, as Falco compares them.
-	holds := func(ctx *fields.Ctx, test func(fields.Value) bool) bool {
-		v, ok := ref.Extract(ctx)
-		return ok && test(v)
-	}
-	if ref.F.Each != nil && !ref.A.HasN {
-		holds = func(ctx *fields.Ctx, test func(fields.Value) bool) bool {
-			found := false
-			ref.F.Each(ctx, &ref.A, func(v fields.Value) bool {
-				found = test(v)
-				return !found
-			})
-			return found
+	// predFor makes the predicate that test holds for the field's value, or, for a
+	// multi-valued field used without an index (proc.aname), for any of its values, as Falco
+	// compares them. The plain case stays one extraction and one test per event.
+	predFor := func(test func(fields.Value) bool) pred {
+		if ref.F.Each != nil && !ref.A.HasN {
+			return func(ctx *fields.Ctx) bool {
+				found := false
+				ref.F.Each(ctx, &ref.A, func(v fields.Value) bool {
+					found = test(v)
+					return !found
+				})
+				return found
+			}
+		}
+		return func(ctx *fields.Ctx) bool {
+			v, ok := ref.Extract(ctx)
+			return ok && test(v)
 		}
 	}
 	if n.Op == "exists" {
-		return func(ctx *fields.Ctx) bool { return holds(ctx, func(fields.Value) bool { return true }) }, ts, nil
+		return predFor(func(fields.Value) bool { return true }), ts, nil
 	}
 	ops := make([]operand, 0, len(n.Values))
 	for _, v := range n.Values {
@@ -344,7 +347,7 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 			op = "="
 		}
 		test := func(v fields.Value) bool { return cmpOne(v, op, &o) != neg }
-		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
+		return predFor(test), ts, nil
 	case "in", "intersects":
 		test := func(v fields.Value) bool {
 			for i := range ops {
@@ -354,7 +357,7 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 			}
 			return false
 		}
-		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
+		return predFor(test), ts, nil
 	case "pmatch":
 		test := func(v fields.Value) bool {
 			var tmp [256]byte
@@ -367,7 +370,7 @@ func (c *compiler) compare(n *Compare) (pred, *typeSet, error) {
 			}
 			return false
 		}
-		return func(ctx *fields.Ctx) bool { return holds(ctx, test) }, ts, nil
+		return predFor(test), ts, nil
 	}
 	return nil, nil, &CompileError{Column: n.Column, Msg: fmt.Sprintf("unknown operator %q", n.Op)}
 }
