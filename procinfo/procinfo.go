@@ -8,8 +8,12 @@ package procinfo
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,8 +39,9 @@ type Source struct {
 
 	now     func() time.Time
 	next    time.Time
-	pending []int64 // tid, pid pairs still to report in this round
+	pending [][2]int64 // tid, pid pairs still to report in this round, by tid
 	lastTS  uint64
+	ended   bool // the last round, at the source's end, is done
 	num     uint64
 	raw     []byte
 	buf     []byte
@@ -55,15 +60,23 @@ func (s *Source) Next(ev *event.Event) error {
 		if iv <= 0 {
 			iv = time.Second
 		}
-		s.next = now.Add(iv)
+		// Rounds keep a one-second cadence (not a second after a late round) and visit the
+		// threads in one order, tid by tid: thread.cpu is the tick delta between a thread's
+		// consecutive reads, capped at 100 as sysdig caps it, so a thread read early in one
+		// round and late in the next (a map's order) would report a busy thread's 100% as
+		// 80% or lose what a long gap adds above the cap.
+		if s.next = s.next.Add(iv); s.next.Before(now) {
+			s.next = now.Add(iv)
+		}
 		if s.Refresh != nil {
 			s.Refresh()
 		}
-		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, tid, pid) })
+		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
+		slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	}
-	for len(s.pending) >= 2 {
-		tid, pid := s.pending[0], s.pending[1]
-		s.pending = s.pending[2:]
+	for len(s.pending) > 0 {
+		tid, pid := s.pending[0][0], s.pending[0][1]
+		s.pending = s.pending[1:]
 		usr, sys, ok := s.threadCPU(pid, tid)
 		if !ok {
 			continue
@@ -77,6 +90,15 @@ func (s *Source) Next(ev *event.Event) error {
 		return nil
 	}
 	err := s.Src.Next(ev)
+	if errors.Is(err, io.EOF) && !s.ended && s.lastTS != 0 {
+		// A last round when the source ends: the CPU used since the last round is in the
+		// capture too, so a capture's thread.cpu sums (topprocs_cpu over a file) cover all of
+		// it rather than stopping up to a second short.
+		s.ended = true
+		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
+		slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+		return s.Next(ev)
+	}
 	if err == nil {
 		s.lastTS = ev.TS
 		s.num++

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -69,8 +71,74 @@ func TestSourceRound(t *testing.T) {
 			t.Error("a thread /proc does not have got a procinfo event")
 		}
 	}
-	// event 1 from the source, then the round (one thread), then the source's second.
-	if len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 3 {
-		t.Errorf("event numbers %v, want [1 2 3]", got)
+	// event 1 from the source, then the round (one thread), then the source's second, then
+	// the last round at the source's end.
+	if len(got) != 4 || got[0] != 1 || got[1] != 2 || got[2] != 3 || got[3] != 4 {
+		t.Errorf("event numbers %v, want [1 2 3 4]", got)
+	}
+	if ev.Tid != 11 || ev.Type != 234 {
+		t.Errorf("the last event is %d of tid %d, want the last round's procinfo of 11", ev.Type, ev.Tid)
+	}
+}
+
+// TestSourceOrderAndCadence checks that every round reports the threads in tid order whatever
+// order the state gives them in, and that rounds keep a one-second cadence from the first one
+// (a late round does not push the next ones later), so a thread's consecutive reads are a
+// second apart and thread.cpu's capped tick delta is its share.
+func TestSourceOrderAndCadence(t *testing.T) {
+	root := t.TempDir()
+	tids := []int64{30, 7, 19, 3, 25}
+	for _, tid := range tids {
+		dir := filepath.Join(root, "3", "task", strconv.FormatInt(tid, 10))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		stat := strconv.FormatInt(tid, 10) + " (w) R 1 3 3 0 -1 0 0 0 0 0 10 1 0 0\n"
+		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := time.Unix(100, 0)
+	s := &Source{Src: &fakeSource{n: 1 << 20}, Root: root, now: func() time.Time { return clock },
+		Threads: func(fn func(tid, pid int64)) {
+			for _, tid := range tids { // not in tid order
+				fn(tid, 3)
+			}
+		}}
+	var ev event.Event
+	var rounds []time.Time
+	var order []int64
+	// Each source event advances the clock 10 ms; one round is late by 300 ms.
+	for i := 0; i < 700; i++ {
+		if err := s.Next(&ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Tid != 1 {
+			if len(order) == 0 || ev.Tid < order[len(order)-1] {
+				rounds = append(rounds, clock)
+			}
+			order = append(order, ev.Tid)
+			continue
+		}
+		clock = clock.Add(10 * time.Millisecond)
+		if i == 250 {
+			clock = clock.Add(300 * time.Millisecond)
+		}
+	}
+	for i := 0; i < len(order); i += len(tids) {
+		if r := order[i:min(i+len(tids), len(order))]; !slices.IsSorted(r) {
+			t.Errorf("round %d reports tids %v, want them in order", i/len(tids), r)
+		}
+	}
+	if len(rounds) < 5 {
+		t.Fatalf("%d rounds in 7 s", len(rounds))
+	}
+	start := rounds[0]
+	for i, r := range rounds {
+		// Round i starts within one event (10 ms) of start+i s, but for the late one.
+		late := r.Sub(start) - time.Duration(i)*time.Second
+		if late > 20*time.Millisecond && !(late <= 320*time.Millisecond && i == 3) {
+			t.Errorf("round %d started %v after its second", i, late)
+		}
 	}
 }

@@ -233,10 +233,25 @@ func (rc *receiver) up(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.addr = ln.Addr().String()
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var srv *http.Server
+	srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		time.Sleep(rc.delay)
-		rc.got.Add(1)
+		// An alert counts as answered only if its response left while the receiver was up:
+		// a request in flight when down() closes the server gets no answer (the sender sees
+		// a failure), so "answered" and "delivered" stay the same count across an outage.
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if rc.srv != srv {
+			if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				c.Close()
+			}
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		if http.NewResponseController(w).Flush() == nil {
+			rc.got.Add(1)
+		}
 	})}
 	rc.mu.Lock()
 	rc.srv = srv
