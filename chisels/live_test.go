@@ -191,7 +191,8 @@ func TestLiveSpyUsers(t *testing.T) {
 		unavailable(t, "no sh: %v", err)
 	}
 	dir := t.TempDir()
-	r := startLive(t, bin, "-M", "3", "-c", "spy_users")
+	capFile := filepath.Join(dir, "spy.scap")
+	r := startLive(t, bin, "-M", "3", "-c", "spy_users", "-w", capFile)
 	// Other shells moving around first, as under make test (where other packages' tests run
 	// scripts): the builtin chisel used to fail ("nil sinsp_filter_check pointer") once two
 	// chdirs had been seen before a new shell, where sysdig's carries on.
@@ -207,16 +208,39 @@ func TestLiveSpyUsers(t *testing.T) {
 		t.Fatalf("sh: %v\n%s", err, out)
 	}
 	out := r.wait(t, 60*time.Second)
-	// lines: [indent]SHELLPID HH:MM:SS USER) EXE ARGS, or ...USER) cd DIR
-	for _, want := range []string{"cd " + dir, "/bin/echo " + mark, "/bin/true " + mark} {
-		found := false
-		for _, l := range strings.Split(out, "\n") {
-			if strings.HasSuffix(l, ") "+want) && len(strings.Fields(l)) >= 4 {
-				found = true
-			}
+	// spy_users shifts its table of ancestor fields at every chdir of any shell on the machine
+	// (its table.insert(fanames, 0, 0)), so whether the marked shell is shown depends on what
+	// other shells did meanwhile, in sysdig as here: what it printed live must be what sysdig
+	// 0.29.3's spy_users prints from the capture of the same run, and the capture must hold the
+	// marked shell's cd and commands.
+	sysdig, err := exec.LookPath("sysdig")
+	if err != nil {
+		unavailable(t, "sysdig is not installed: %v", err)
+	}
+	cmd := exec.Command(sysdig, "-r", capFile, "-c", "spy_users")
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	want, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("sysdig -r %s -c spy_users: %v", capFile, err)
+	}
+	if out != string(want) {
+		t.Errorf("live spy_users differs from sysdig's over the run's capture:\n--- live\n%s\n--- sysdig\n%s", out, want)
+	}
+	got, err := exec.Command(bin, "-r", capFile, "-p", "*%evt.type %proc.name %evt.arg.path",
+		"evt.dir=< and evt.failed=false and ((evt.type=execve and proc.args contains '"+mark+"') or (evt.type=chdir and evt.arg.path='"+dir+"'))").Output()
+	if err != nil {
+		t.Fatalf("reading the capture back: %v", err)
+	}
+	for _, w := range []string{"chdir sh " + dir, "execve echo ", "execve true ", "execve sh "} {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("the capture lacks %q of the marked shell:\n%s", w, got)
 		}
-		if !found {
-			t.Errorf("spy_users did not show %q:\n%s\n--- stderr\n%s", want, out, r.stderr.String())
+	}
+	if strings.Contains(string(want), mark) {
+		for _, w := range []string{"cd " + dir, "/bin/echo " + mark, "/bin/true " + mark} {
+			if !strings.Contains(out, ") "+w) {
+				t.Errorf("sysdig's spy_users shows the marked shell, ours lacks %q", w)
+			}
 		}
 	}
 }
