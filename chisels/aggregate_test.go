@@ -42,6 +42,7 @@ func runBuiltin(t *testing.T, path, name string, args []string, luaLoop bool) (s
 	}
 	if luaLoop {
 		ch.L.GetGlobal("chisel").(*lua.LTable).RawSetString("aggregate", lua.LNil)
+		ch.L.GetGlobal("chisel").(*lua.LTable).RawSetString("count_distinct", lua.LNil)
 	}
 	if err := ch.Init(); err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func runBuiltin(t *testing.T, path, name string, args []string, luaLoop bool) (s
 	if err := ch.CaptureEnd(); err != nil {
 		t.Fatal(err)
 	}
-	return out.String(), ch.agg != nil
+	return out.String(), ch.agg != nil || ch.distinct != nil
 }
 
 // TestAggregateMatchesLua: the Go loop of chisel.aggregate prints the same tables as
@@ -83,6 +84,9 @@ func TestAggregateMatchesLua(t *testing.T) {
 		{"topfiles_bytes", nil},
 		{"fdbytes_by", []string{"proc.pid,fd.name"}},
 		{"fdtime_by", []string{"evt.type"}},
+		{"fdcount_by", []string{"proc.name"}},
+		{"fdcount_by", []string{"proc.pid"}},
+		{"fdcount_by", []string{"fd.l4proto"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			goOut, usedGo := runBuiltin(t, trace, tc.name, tc.args, false)

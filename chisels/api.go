@@ -51,6 +51,8 @@ func (c *Chisel) installLibs() {
 		"exec":                    c.exec,
 		"aggregate":               c.chiselAggregate,
 		"aggregate_take":          c.chiselAggregateTake,
+		"count_distinct":          c.chiselCountDistinct,
+		"count_distinct_take":     c.chiselCountDistinctTake,
 	})
 	L.SetGlobal("chisel", ch)
 

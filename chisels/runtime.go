@@ -53,7 +53,8 @@ type Chisel struct {
 	onInterval *lua.LFunction
 
 	ctx       *fields.Ctx
-	agg       *aggregator // chisel.aggregate: on_event's loop run in Go
+	agg       *aggregator      // chisel.aggregate: on_event's loop run in Go
+	distinct  *distinctCounter // chisel.count_distinct: fdcount_by's loop run in Go
 	flt       *filter.Filter
 	formatter *output.Formatter
 	interval  uint64
@@ -334,6 +335,11 @@ func (c *Chisel) Event(ctx *fields.Ctx) error {
 	}
 	if c.agg != nil {
 		if err := c.aggregate(c.agg); err != nil {
+			return err
+		}
+	}
+	if c.distinct != nil {
+		if err := c.countDistinct(c.distinct); err != nil {
 			return err
 		}
 	}

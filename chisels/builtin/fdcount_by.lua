@@ -30,6 +30,10 @@ function on_init()
 	fname = chisel.request_field("fd.name")
 	-- on_event skips these events anyway: the filter keeps them out of the Lua VM
 	chisel.set_filter("fd.num > 0")
+	if chisel.count_distinct ~= nil then
+		-- the loop below, run in Go (chisels/distinct.go): same checks, same counts
+		chisel.count_distinct(fkey, {fnum, fname})
+	end
 	return true
 end
 
@@ -54,6 +58,14 @@ function on_event()
 end
 
 function on_capture_end()
+	if chisel.count_distinct ~= nil then
+		-- key -> count, its keys inserted in the order the loop below inserts them
+		local counts = chisel.count_distinct_take()
+		for _, k in ipairs(gs.sorted_keys(counts, 0, function(t, a, b) return t[a] > t[b] end)) do
+			print(k, counts[k])
+		end
+		return true
+	end
 	local keys = gs.sorted_keys(groups, 0, function(t, a, b) return t[a].n > t[b].n end)
 	for _, k in ipairs(keys) do
 		print(k, groups[k].n)
