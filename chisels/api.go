@@ -33,6 +33,9 @@ func (c *Chisel) installLibs() {
 		s.RawSetString("format", L.NewFunction(strFormat))
 		wrapPatterns(L, s)
 	}
+	if t, ok := L.GetGlobal("table").(*lua.LTable); ok {
+		t.RawSetString("insert", L.NewFunction(tableInsert(t.RawGetString("insert"))))
+	}
 	if io, ok := L.GetGlobal("io").(*lua.LTable); ok {
 		io.RawSetString("write", L.NewFunction(c.ioWrite))
 	}

@@ -23,6 +23,13 @@ print(tostring(1/3), 1e15, 1e14, 0.1, 100, 2^53)
 io.write("a", 1, "\n")
 local t = {}
 print(#t, type(pairs(t)))
+local f = {}
+for j = 0, 4 do f[j] = "a" .. j end
+table.insert(f, 0, 0)
+table.insert(f, 0, 0)
+table.insert(f, 3, "x")
+table.insert(f, "y")
+print(#f, f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8])
 `
 	if err := c.L.DoString(code); err != nil {
 		t.Fatal(err)
@@ -33,6 +40,8 @@ print(#t, type(pairs(t)))
 		"0.33333333333333\t1e+15\t100000000000000\t0.1\t100\t9.007199254741e+15",
 		"a1",
 		"0\tfunction",
+		// LuaJIT moves t[#t]..t[pos] up for any position, 0 included (spy_users' fanames)
+		"8\t0\t0\ta0\tx\ta1\ta2\ta3\ta4\ty",
 		"",
 	}, "\n")
 	if got := out.String(); got != want {
