@@ -1,31 +1,77 @@
 package capture
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
-var errShort = errors.New("entry runs past the block")
+var (
+	errShort     = errors.New("entry runs past the block")
+	errTruncated = fmt.Errorf("the stream ends inside the block: %w", io.ErrUnexpectedEOF)
+)
 
-// cursor walks a block body; every read checks the bounds so corrupt input gives an error.
+// cursor reads a header block (or one entry of it) straight from the capture stream, as libscap
+// reads its lists field by field: memory holds the entries parsed, never the block, so a
+// process list of any size costs what its threads cost, and a block that claims gigabytes of
+// padding costs nothing. Every read checks the block's bounds, so corrupt input gives an
+// error. A slice take returns is valid until the cursor's next read.
 type cursor struct {
-	b   []byte
-	err error
+	r    *bufio.Reader
+	left int64  // bytes of the block (or entry) not read yet
+	off  *int64 // the Reader's offset, advanced as bytes are read
+	err  error
 }
 
 func (c *cursor) take(n int) []byte {
 	if c.err != nil {
 		return nil
 	}
-	if n < 0 || n > len(c.b) {
+	if n < 0 || int64(n) > c.left {
 		c.err = errShort
-		c.b = nil
 		return nil
 	}
-	v := c.b[:n]
-	c.b = c.b[n:]
-	return v
+	if n > c.r.Size() {
+		c.err = fmt.Errorf("field of %d bytes exceeds %d", n, c.r.Size())
+		return nil
+	}
+	b, err := c.r.Peek(n)
+	if err != nil {
+		c.err = errTruncated
+		return nil
+	}
+	c.r.Discard(n)
+	c.left -= int64(n)
+	*c.off += int64(n)
+	return b
+}
+
+// sub is a cursor over the next n bytes: one length-prefixed entry.
+func (c *cursor) sub(n int64) cursor {
+	if c.err == nil && (n < 0 || n > c.left) {
+		c.err = errShort
+	}
+	if c.err != nil {
+		return cursor{err: c.err}
+	}
+	c.left -= n
+	return cursor{r: c.r, left: n, off: c.off}
+}
+
+// skipRest passes over what is left of the cursor's bytes (fields a newer writer added to an
+// entry, a block's padding), as libscap skips them.
+func (c *cursor) skipRest() {
+	if c.err != nil || c.left == 0 {
+		return
+	}
+	n, err := c.r.Discard(int(c.left))
+	*c.off += int64(n)
+	c.left -= int64(n)
+	if err != nil {
+		c.err = errTruncated
+	}
 }
 
 func (c *cursor) u8() uint8 {
@@ -90,7 +136,7 @@ func splitNul(s string) []string {
 	return out
 }
 
-func (r *Reader) parseHeaderBlock(t uint32, b []byte) error {
+func (r *Reader) parseHeaderBlock(t uint32, b *cursor) error {
 	switch {
 	case t == blockMI || t == blockMIInt:
 		return r.parseMI(b)
@@ -106,14 +152,14 @@ func (r *Reader) parseHeaderBlock(t uint32, b []byte) error {
 	return nil // unknown header blocks are skipped, as libscap does
 }
 
-func (r *Reader) parseMI(b []byte) error {
-	c := cursor{b: b}
+func (r *Reader) parseMI(c *cursor) error {
 	mi := &MachineInfo{NumCPUs: c.u32(), MemBytes: c.u64(), MaxPid: c.u64()}
 	host := c.take(128)
 	if c.err != nil {
 		return fmt.Errorf("machine info: %w", c.err)
 	}
 	mi.Hostname = string(cstr(host))
+	c.skipRest()
 	r.hdr.Machine = mi
 	return nil
 }
@@ -127,19 +173,17 @@ func cstr(b []byte) []byte {
 	return b
 }
 
-func (r *Reader) parsePL(b []byte, v int) error {
-	c := cursor{b: b}
-	for len(c.b) >= 4 && c.err == nil {
+func (r *Reader) parsePL(c *cursor, v int) error {
+	for c.left >= 4 && c.err == nil {
 		var th Thread
-		ec := &c
+		ec := c
 		var entry cursor
 		if v >= 9 {
-			n := int(c.u32())
-			body := c.take(n - 4)
+			n := int64(c.u32())
+			entry = c.sub(n - 4)
 			if c.err != nil {
 				return fmt.Errorf("process list: %w", c.err)
 			}
-			entry = cursor{b: body}
 			ec = &entry
 		}
 		th.Tid = int64(ec.u64())
@@ -183,16 +227,19 @@ func (r *Reader) parsePL(b []byte, v int) error {
 			th.Root = ec.str(1024)
 		}
 		th.LoginUid = -1
-		if v >= 9 && len(ec.b) >= 4 {
+		if v >= 9 && ec.left >= 4 {
 			th.LoginUid = int32(ec.u32())
-			if len(ec.b) >= 1 {
+			if ec.left >= 1 {
 				th.ExeWritable = ec.u8() != 0
 			}
+		}
+		if v >= 9 {
+			ec.skipRest()
 		}
 		if ec.err != nil {
 			return fmt.Errorf("process list entry: %w", ec.err)
 		}
-		r.hdr.Threads = append(r.hdr.Threads, th)
+		r.addThread(th)
 	}
 	if c.err != nil {
 		return fmt.Errorf("process list: %w", c.err)
@@ -200,29 +247,46 @@ func (r *Reader) parsePL(b []byte, v int) error {
 	return nil
 }
 
+// addThread adds a process-list entry; a later entry for a tid replaces the earlier one, as
+// sinsp's thread table keeps one thread per tid (and memory stays bounded by distinct tids).
+func (r *Reader) addThread(th Thread) {
+	if r.tidIndex == nil {
+		r.tidIndex = map[int64]int{}
+	}
+	if i, ok := r.tidIndex[th.Tid]; ok {
+		r.hdr.Threads[i] = th
+		return
+	}
+	r.tidIndex[th.Tid] = len(r.hdr.Threads)
+	r.hdr.Threads = append(r.hdr.Threads, th)
+}
+
 func (r *Reader) findThread(tid int64) *Thread {
-	for i := len(r.hdr.Threads) - 1; i >= 0; i-- {
-		if r.hdr.Threads[i].Tid == tid {
-			return &r.hdr.Threads[i]
-		}
+	if i, ok := r.tidIndex[tid]; ok {
+		return &r.hdr.Threads[i]
 	}
 	return nil
 }
 
-func (r *Reader) parseFDL(b []byte, v2 bool) error {
-	c := cursor{b: b}
+func (r *Reader) parseFDL(c *cursor, v2 bool) error {
 	tid := int64(c.u64())
 	th := r.findThread(tid)
 	if c.err == nil && th == nil {
 		return fmt.Errorf("fd list references thread %d, which no process list holds", tid)
 	}
-	for len(c.b) >= 4 && c.err == nil {
-		ec := &c
+	// A later entry for an fd number replaces the earlier one, as sinsp's fd table does.
+	fdIndex := map[int64]int{}
+	if th != nil {
+		for i := range th.FDs {
+			fdIndex[th.FDs[i].Fd] = i
+		}
+	}
+	for c.left >= 4 && c.err == nil {
+		ec := c
 		var entry cursor
 		if v2 {
-			n := int(c.u32())
-			body := c.take(n - 4)
-			entry = cursor{b: body}
+			n := int64(c.u32())
+			entry = c.sub(n - 4)
 			ec = &entry
 		}
 		var fd FD
@@ -251,7 +315,7 @@ func (r *Reader) parseFDL(b []byte, v2 bool) error {
 			fd.Type = FDFile
 			fd.OpenFlags = ec.u32()
 			fd.Name = ec.str(1024)
-			if v2 && len(ec.b) >= 4 {
+			if v2 && ec.left >= 4 {
 				fd.Dev = ec.u32()
 			}
 		case FDFile, FDDirectory, FDFifo, FDEvent, FDUnsupported, FDSignalfd, FDEventpoll,
@@ -262,9 +326,17 @@ func (r *Reader) parseFDL(b []byte, v2 bool) error {
 				return fmt.Errorf("fd list: unknown fd type %d", fd.Type)
 			}
 		}
+		if v2 {
+			ec.skipRest()
+		}
 		if ec.err != nil {
 			return fmt.Errorf("fd list entry: %w", ec.err)
 		}
+		if i, ok := fdIndex[fd.Fd]; ok {
+			th.FDs[i] = fd
+			continue
+		}
+		fdIndex[fd.Fd] = len(th.FDs)
 		th.FDs = append(th.FDs, fd)
 	}
 	if c.err != nil {
@@ -273,16 +345,15 @@ func (r *Reader) parseFDL(b []byte, v2 bool) error {
 	return nil
 }
 
-func (r *Reader) parseIL(b []byte, v2 bool) error {
-	c := cursor{b: b}
+func (r *Reader) parseIL(c *cursor, v2 bool) error {
 	var ifs []Interface
-	for len(c.b) >= 4 && c.err == nil {
-		ec := &c
+	for c.left >= 4 && c.err == nil {
+		ec := c
 		var entry cursor
 		if v2 {
 			// The V2 entry length excludes its own four bytes, unlike the other lists.
-			n := int(c.u32())
-			entry = cursor{b: c.take(n)}
+			n := int64(c.u32())
+			entry = c.sub(n)
 			ec = &entry
 		}
 		var it Interface
@@ -309,6 +380,9 @@ func (r *Reader) parseIL(b []byte, v2 bool) error {
 			return fmt.Errorf("interface list: name of %d bytes", nameLen)
 		}
 		it.Name = string(ec.take(nameLen))
+		if v2 {
+			ec.skipRest()
+		}
 		if ec.err != nil {
 			return fmt.Errorf("interface list: %w", ec.err)
 		}
@@ -321,16 +395,18 @@ func (r *Reader) parseIL(b []byte, v2 bool) error {
 	return nil
 }
 
-func (r *Reader) parseUL(b []byte, v2 bool) error {
-	c := cursor{b: b}
+func (r *Reader) parseUL(c *cursor, v2 bool) error {
 	var users []User
 	var groups []Group
-	for len(c.b) >= 4 && c.err == nil {
-		ec := &c
+	// A later entry for a uid or gid replaces the earlier one, as sinsp's user and group
+	// tables do.
+	uidIndex, gidIndex := map[uint32]int{}, map[uint32]int{}
+	for c.left >= 4 && c.err == nil {
+		ec := c
 		var entry cursor
 		if v2 {
-			n := int(c.u32())
-			entry = cursor{b: c.take(n - 4)}
+			n := int64(c.u32())
+			entry = c.sub(n - 4)
 			ec = &entry
 		}
 		kind := ec.u8()
@@ -339,11 +415,24 @@ func (r *Reader) parseUL(b []byte, v2 bool) error {
 			u.Name = ec.str(255)
 			u.Home = ec.str(255)
 			u.Shell = ec.str(255)
-			users = append(users, u)
+			if i, ok := uidIndex[u.Uid]; ok {
+				users[i] = u
+			} else if ec.err == nil {
+				uidIndex[u.Uid] = len(users)
+				users = append(users, u)
+			}
 		} else {
 			g := Group{Gid: ec.u32()}
 			g.Name = ec.str(255)
-			groups = append(groups, g)
+			if i, ok := gidIndex[g.Gid]; ok {
+				groups[i] = g
+			} else if ec.err == nil {
+				gidIndex[g.Gid] = len(groups)
+				groups = append(groups, g)
+			}
+		}
+		if v2 {
+			ec.skipRest()
 		}
 		if ec.err != nil {
 			return fmt.Errorf("user list: %w", ec.err)

@@ -29,6 +29,8 @@ type Reader struct {
 	evnum  uint64
 	name   string
 	hdrBuf [8]byte // block header scratch: kept here so reading a block allocates nothing
+	// tidIndex locates the section's process-list threads by tid (duplicates replace).
+	tidIndex map[int64]int
 }
 
 // Open opens a capture file and reads its header blocks.
@@ -122,9 +124,8 @@ func (r *Reader) blockHeader() (uint32, uint32, error) {
 	return t, l, nil
 }
 
-// maxBlockLen bounds a block's total length; a larger length field is corruption, not data.
-// It applies to the blocks sysdig reads without a bound of its own: large event blocks and the
-// header blocks (process lists of busy machines run to tens of megabytes).
+// maxBlockLen bounds a large event block's total length; a larger length field is corruption,
+// not data. (Header blocks stream and have no such cap.)
 const maxBlockLen = 256 << 20
 
 // readerBufSize is libscap's READER_BUF_SIZE: the most a non-large event block may hold after
@@ -214,6 +215,7 @@ func (r *Reader) readSection() error {
 		return fmt.Errorf("not a scap capture: invalid magic number 0x%x", binary.LittleEndian.Uint32(b))
 	}
 	r.hdr = Header{Major: binary.LittleEndian.Uint16(b[4:]), Minor: binary.LittleEndian.Uint16(b[6:])}
+	r.tidIndex = nil
 	if r.hdr.Major > 1 {
 		return fmt.Errorf("unsupported capture version %d.%d", r.hdr.Major, r.hdr.Minor)
 	}
@@ -233,15 +235,26 @@ func (r *Reader) readSection() error {
 			r.peeked, r.pType, r.pLen = true, t, l
 			return nil
 		}
-		b, trailer, err := r.body(l)
+		// Header blocks are parsed as they stream in (see cursor): no cap on their length
+		// but the entries' own, as libscap has none.
+		c := &cursor{r: r.r, left: int64(l) - 12, off: &r.off}
+		err = r.parseHeaderBlock(t, c)
+		if err == nil {
+			c.skipRest() // padding, and blocks libscap does not read
+			err = c.err
+		}
 		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("truncated capture: block 0x%x at offset %d needs %d bytes, stream ends after %d: %w", t, start, l, r.off-start, io.ErrUnexpectedEOF)
+			}
+			return fmt.Errorf("corrupted capture: block 0x%x at offset %d: %w", t, start, err)
+		}
+		var tb [4]byte
+		if err := r.readFull(tb[:]); err != nil {
 			return err
 		}
-		if trailer != l {
+		if trailer := binary.LittleEndian.Uint32(tb[:]); trailer != l {
 			return fmt.Errorf("corrupted capture: block 0x%x at offset %d: length %d, trailer %d", t, start, l, trailer)
-		}
-		if err := r.parseHeaderBlock(t, b); err != nil {
-			return fmt.Errorf("corrupted capture: block 0x%x at offset %d: %w", t, start, err)
 		}
 	}
 }
