@@ -21,12 +21,16 @@ vet:
 test: vet
 	$(GO) test -timeout 30m ./...
 
-# Short fuzzing of the capture reader and the filter parser (longer runs: FUZZTIME=5m).
+# Short fuzzing (longer runs: FUZZTIME=5m): the capture reader, the filter parser, rules files,
+# JSON string escaping, and the whole replay pipeline (reader, state, filter, every output form;
+# its findings are minimised briefly: a capture takes a while to run many times over).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./capture/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./filter/
 	$(GO) test -run '^$$' -fuzz FuzzRulesLoad -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./rules/
+	$(GO) test -run '^$$' -fuzz FuzzJSONString -fuzztime $(FUZZTIME) ./output/
+	$(GO) test -run '^$$' -fuzz FuzzPipeline -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./cmd/gosysdig/
 
 # gosysdig against sysdig 0.29.3 replaying the same ~1M-event capture: the default format, a
 # filter and every stock table chisel, CPU time beside sysdig's as a ratio from the same run.

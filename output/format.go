@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 )
 
@@ -158,7 +159,14 @@ func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
 		}
 		start := len(b)
 		b = fields.AppendText(b, v)
-		if ch.oneLine {
+		// evt.* text is sysdig's rendering of the parameters: with -A/-x/-X buffers span
+		// lines by design, but in the normal form sysdig has already shown every buffer byte
+		// it cannot print as '.', and a control left is one a process put in a path or name
+		// (a charbuf: openat's name, execve's exe, a rename's paths), which sysdig prints
+		// raw: a file named "a\n1 ... Critical" would forge an event line. (A container
+		// event's JSON is jsoncpp's, control characters escaped; its layout newlines are
+		// sysdig's output as it is.)
+		if ch.oneLine || c.Buf == event.BufNormal && !isContainerEvent(c) {
 			neutraliseControls(b[start:])
 		}
 	}
@@ -195,4 +203,8 @@ func neutraliseControls(b []byte) {
 			b[i] = '.'
 		}
 	}
+}
+
+func isContainerEvent(c *fields.Ctx) bool {
+	return c.Ev != nil && c.Ev.Info != nil && c.Ev.Info.Name == "container"
 }

@@ -88,7 +88,10 @@ func bufFormat(o *options) event.BufFormat {
 }
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
-	p := &pipeline{o: o, in: state.New(), bw: newOutput(w, o), stderr: os.Stderr}
+	p := &pipeline{o: o, in: state.New(), bw: newOutput(w, o), stderr: o.stderr}
+	if p.stderr == nil {
+		p.stderr = os.Stderr
+	}
 	p.ctx = &fields.Ctx{In: p.in, Buf: bufFormat(o), MaxLen: 80, TimeType: timeType(o)}
 	if o.verbose {
 		p.ctx.MaxLen = 0

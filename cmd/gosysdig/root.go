@@ -15,6 +15,7 @@ import (
 const version = "0.29.3-gosysdig"
 
 type options struct {
+	stderr io.Writer // warnings and the -v summary (the command's stderr)
 	read       string
 	format     string
 	json       bool
@@ -76,6 +77,7 @@ func newRootCmd() *cobra.Command {
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 		Args:              cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.stderr = cmd.ErrOrStderr()
 			return run(cmd.OutOrStdout(), &o, args)
 		},
 	}
