@@ -15,7 +15,7 @@ import (
 const version = "0.29.3-gosysdig"
 
 type options struct {
-	stderr io.Writer // warnings and the -v summary (the command's stderr)
+	stderr     io.Writer // warnings and the -v summary (the command's stderr)
 	read       string
 	format     string
 	json       bool
