@@ -51,7 +51,7 @@ func addSysdigFlags(cmd *cobra.Command, o *options) {
 	f.BoolVarP(&o.progress, "progress", "P", false, "print progress on stderr while reading a capture")
 	f.StringArrayVarP(&o.suppressComm, "suppress-comm", "U", nil, "ignore all events of processes with this comm (repeatable)")
 	f.BoolVar(&o.unbuffered, "unbuffered", false, "flush the output after every line")
-	f.BoolVarP(&o.fatfile, "fatfile", "F", false, "with -w: keep filtered-out state events in the file, hidden (gosysdig always does)")
+	f.BoolVarP(&o.fatfile, "fatfile", "F", false, "with -w and a filter: keep the filtered-out events that change state in the file, hidden, so that processes and fds still resolve when it is read")
 	f.BoolVar(&o.filterProclist, "filter-proclist", false, "with -r and -w: the process table written keeps only the threads and fds the filter selects")
 	f.BoolVar(&o.listMarkdown, "list-markdown", false, "like -l, as markdown")
 	f.BoolVar(&o.libsVersion, "libs-version", false, "print the falcosecurity/libs version gosysdig follows")

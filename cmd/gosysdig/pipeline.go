@@ -236,13 +236,7 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
 			(p.flt == nil || (p.flt.MayMatch(ev.Type) && p.flt.Match(ctx)))
 		if p.dump != nil {
-			flags := ev.DumpFlags
-			if !matched {
-				// Filtered-out events that change state stay in the file, hidden, so that a
-				// filtered capture still resolves processes and fds.
-				flags |= capture.DumpStateOnly
-			}
-			if matched || ev.Info.Flags&event.EFModifiesState != 0 {
+			if flags, keep := dumpFlags(&ev, matched, p.o.fatfile); keep {
 				if err := p.dump.write(&ev, flags); err != nil {
 					return p.sinkError(err)
 				}
@@ -267,6 +261,23 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			return nil
 		}
 	}
+}
+
+// dumpFlags is what -w keeps of an event, as sinsp's get_dump_flags decides: every event
+// that passed the filter; of the filtered-out ones, with -F (fatfile) those that change state,
+// hidden (state only), so that a filtered capture still resolves processes and fds; and
+// internal events (procinfo) always, as they are. Container events are metadata, kept whatever
+// the filter (the dumper writes them visible), as the containers at the head of every file are:
+// without them a filtered capture could not name the containers its events ran in.
+func dumpFlags(ev *event.Event, matched, fatfile bool) (uint32, bool) {
+	flags := ev.DumpFlags
+	if matched || ev.Type == capture.ContainerEventType {
+		return flags, true
+	}
+	if fatfile && ev.Info.Flags&event.EFModifiesState != 0 {
+		return flags | capture.DumpStateOnly, true
+	}
+	return flags &^ capture.DumpStateOnly, ev.Info.Category&event.ECInternal != 0
 }
 
 // sinkError ends the run: quietly for errStop and for a stdout whose reader went away (as
