@@ -229,3 +229,6 @@ func strftime(format string, t time.Time) string {
 	}
 	return b.String()
 }
+
+// Write is write for the capture loop (session.Dumper).
+func (d *dumper) Write(ev *event.Event, flags uint32) error { return d.write(ev, flags) }

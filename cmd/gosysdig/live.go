@@ -161,10 +161,7 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		var timeout, tick <-chan time.Time
-		if o.duration > 0 {
-			timeout = time.After(time.Duration(o.duration) * time.Second)
-		}
+		var tick <-chan time.Time
 		if everySecond != nil {
 			t := time.NewTicker(time.Second)
 			defer t.Stop()
@@ -172,9 +169,6 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		}
 		for {
 			select {
-			case <-timeout:
-				stats.stop(pr)
-				return
 			case <-done:
 				return
 			case <-tick:
@@ -184,6 +178,18 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			}
 		}
 	}()
+	// -M is measured in event time by the loop, from the first event that passed the filter,
+	// as sysdig does; should events stop coming, the probe is stopped a second after that
+	// time has passed on the clock, so that a quiet filter does not hold the capture open.
+	if o.duration > 0 {
+		var once sync.Once
+		p.firstMatch = func(uint64) {
+			once.Do(func() {
+				t := time.AfterFunc(time.Duration(o.duration)*time.Second+time.Second, func() { stats.stop(pr) })
+				go func() { <-done; t.Stop() }()
+			})
+		}
+	}
 	src := &liveSource{p: pr, ctr: ctr.w}
 	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
 	// then, so the count is final.

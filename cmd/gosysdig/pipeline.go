@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
@@ -41,6 +40,7 @@ type pipeline struct {
 	dump  *dumper
 
 	captured    uint64                        // events that passed the filter
+	elapsed     time.Duration                 // how long the capture loop ran
 	driverStats func() (events, drops uint64) // live only
 	stderr      io.Writer
 
@@ -55,6 +55,9 @@ type pipeline struct {
 
 	// stopped is set by the first SIGINT or SIGTERM: the loop reads no further event.
 	stopped atomic.Bool
+	loop    atomic.Pointer[session.Loop] // the capture loop of the current run
+	// firstMatch, when set, is called with the first event that passed the filter (live -M).
+	firstMatch func(ts uint64)
 }
 
 // newOutput wraps w the way sysdig's stdio would: line-buffered on a terminal, per event with
@@ -169,7 +172,6 @@ func (pr *printer) Close() error { return nil }
 
 // run drains src. reset is called when a concatenated capture starts a new section.
 func (p *pipeline) run(src source, name string, reset func()) (err error) {
-	start := time.Now()
 	if len(p.o.suppressComm) > 0 {
 		src = p.suppressing(src)
 	}
@@ -181,7 +183,7 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			p.progress.end(p.offset())
 		}
 		if p.o.verbose {
-			p.writeStats(time.Since(start))
+			p.writeStats(p.elapsed)
 		}
 		if derr := p.dump.Close(); derr != nil && err == nil {
 			err = &exitError{code: 1, msg: derr.Error()}
@@ -198,95 +200,50 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 			err = &exitError{code: 1, msg: fmt.Sprintf("writing output: %v", ferr)}
 		}
 	}()
-	var ev event.Event
-	ctx := p.ctx
-	ctx.Ev = &ev
-	leading := true // container events before the first other event are consumed silently
-	for {
-		if p.stopped.Load() {
-			return nil
-		}
-		err := src.Next(&ev)
-		if err == io.EOF {
-			return nil
-		}
-		if errors.Is(err, capture.ErrNewSection) {
-			reset()
-			continue
-		}
-		if err != nil {
-			return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", name, err)}
-		}
-		if p.progress != nil {
-			p.progress.event(ev.Num, p.offset())
-		}
-		p.in.Process(&ev)
-		if ctx.FirstTS == 0 {
-			ctx.FirstTS = ev.TS
-		}
-		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == 324
-		if leading && isContainer {
-			if err := p.dump.write(&ev, ev.DumpFlags); err != nil {
-				return p.sinkError(err)
-			}
-			continue
-		}
-		leading = leading && isContainer
-		// State-only events update state and are not shown.
-		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
-			(p.flt == nil || (p.flt.MayMatch(ev.Type) && p.flt.Match(ctx)))
-		if p.dump != nil {
-			if flags, keep := dumpFlags(&ev, matched, p.o.fatfile); keep {
-				if err := p.dump.write(&ev, flags); err != nil {
-					return p.sinkError(err)
-				}
-			}
-		}
-		if !matched {
-			continue
-		}
-		p.captured++
-		if p.sum != nil {
-			p.sum.add(&ev)
-		}
-		for _, s := range p.sinks {
-			if err := s.Event(ctx); err != nil {
-				return p.sinkError(err)
-			}
-		}
-		// -n counts what sysdig's do_inspect counts: the events its inspector returns, those
-		// that passed the filter, internal ones (procinfo, container) included even though
-		// they print only with -D.
-		if p.o.numEvents > 0 && int64(p.captured) >= p.o.numEvents {
-			return nil
-		}
+	loop := &session.Loop{Src: src, State: p.in, Ctx: p.ctx, Filter: p.flt, Fatfile: p.o.fatfile,
+		MaxEvents: p.o.numEvents, Duration: time.Duration(p.o.duration) * time.Second,
+		NewSection: reset, OnFirstMatch: p.onFirstMatch}
+	if p.sum != nil {
+		loop.Sinks = append(loop.Sinks, p.sum)
 	}
-}
-
-// dumpFlags is what -w keeps of an event, as sinsp's get_dump_flags decides: every event
-// that passed the filter; of the filtered-out ones, with -F (fatfile) those that change state,
-// hidden (state only), so that a filtered capture still resolves processes and fds; and
-// internal events (procinfo) always, as they are. Container events are metadata, kept whatever
-// the filter (the dumper writes them visible), as the containers at the head of every file are:
-// without them a filtered capture could not name the containers its events ran in.
-func dumpFlags(ev *event.Event, matched, fatfile bool) (uint32, bool) {
-	flags := ev.DumpFlags
-	if matched || ev.Type == capture.ContainerEventType {
-		return flags, true
+	for _, s := range p.sinks {
+		loop.Sinks = append(loop.Sinks, s)
 	}
-	if fatfile && ev.Info.Flags&event.EFModifiesState != 0 {
-		return flags | capture.DumpStateOnly, true
+	if p.dump != nil {
+		loop.Dump = p.dump
 	}
-	return flags &^ capture.DumpStateOnly, ev.Info.Category&event.ECInternal != 0
-}
-
-// sinkError ends the run: quietly for errStop and for a stdout whose reader went away (as
-// sysdig), with an error otherwise.
-func (p *pipeline) sinkError(err error) error {
-	if errors.Is(err, errStop) || errors.Is(err, session.ErrBrokenPipe) {
+	if p.progress != nil {
+		loop.OnEvent = func(ev *event.Event) { p.progress.event(ev.Num, p.offset()) }
+	}
+	p.loop.Store(loop)
+	if p.stopped.Load() { // a signal before the loop existed
+		loop.Stop()
+	}
+	err = loop.Run()
+	p.captured, p.elapsed = loop.Captured, loop.Elapsed
+	var se *session.SourceError
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &se):
+		return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", name, se.Err)}
+	default:
+		return &exitError{code: 1, msg: err.Error()}
 	}
-	return &exitError{code: 1, msg: err.Error()}
+}
+
+func (p *pipeline) onFirstMatch(ts uint64) {
+	if p.firstMatch != nil {
+		p.firstMatch(ts)
+	}
+}
+
+// stop ends the run before the next event (SIGINT, SIGTERM).
+func (p *pipeline) stop() {
+	p.stopped.Store(true)
+	if l := p.loop.Load(); l != nil {
+		l.Stop()
+	}
 }
 
 // writeStats prints sysdig's -v capture statistics on stderr.
@@ -308,4 +265,4 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 }
 
 // errStop is returned by a sink to end the capture early (a chisel's end_capture).
-var errStop = errors.New("stop")
+var errStop = session.ErrStop

@@ -203,7 +203,7 @@ func run(w io.Writer, o *options, args []string) error {
 	}
 	// The first SIGINT or SIGTERM ends the replay after the current event, printing what a
 	// chisel or -S has gathered; a second one ends the process at once.
-	release := session.Interrupts(func() { p.stopped.Store(true) })
+	release := session.Interrupts(p.stop)
 	defer release()
 	return p.run(r, o.read, func() { p.in.Reset(); p.in.LoadHeader(withoutUsers(o, r.Header())) })
 }

@@ -141,17 +141,15 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
 	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}, stderr: stderr}
 	p.sinks = []sink{rs}
-	start := time.Now()
 	if ro.read == "" {
 		err = runLivePipeline(p, o, eng.EventTypes(), rs.drops)
 	} else {
 		err = runRulesCapture(p, ro.read)
 	}
-	elapsed := time.Since(start)
 	stats := rs.close()
 	rs.summary(stderr)
 	if ro.verbose {
-		reportEvents(stderr, p, elapsed)
+		reportEvents(stderr, p, p.elapsed)
 	}
 	reportOutputs(stderr, stats, ro.verbose)
 	return err

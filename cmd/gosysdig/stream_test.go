@@ -43,6 +43,44 @@ func TestNumEventsWithFilters(t *testing.T) {
 	}
 }
 
+// TestStopAfterWithFilters: -M ends a replay as sysdig's does, in event time from the first event
+// that passed the filter, alone and with -n, over every shared trace.
+func TestStopAfterWithFilters(t *testing.T) {
+	shared := sharedDir(t)
+	if _, err := exec.LookPath("sysdig"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("sysdig is required under CI")
+		}
+		t.Skip("sysdig not installed")
+	}
+	bin := buildBinary(t)
+	traces, _ := filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
+	if len(traces) == 0 {
+		t.Fatal("no shared traces")
+	}
+	shorter := 0 // cases where -M cut the output: the test would prove little without them
+	for _, tr := range traces {
+		full := runTZ(t, "sysdig", "-r", tr)
+		for _, f := range [][]string{nil, {"evt.type=read"}, {"proc.name=cat"}, {"evt.dir=<"}} {
+			for _, lim := range [][]string{{"-M", "1"}, {"-M", "2"}, {"-M", "1", "-n", "5"}} {
+				args := append(append([]string{"-r", tr}, lim...), f...)
+				want := runTZ(t, "sysdig", args...)
+				got := runTZ(t, bin, args...)
+				if !bytes.Equal(got, want) {
+					t.Errorf("%s %v: gosysdig differs from sysdig\n got %d bytes: %.300s\nwant %d bytes: %.300s",
+						filepath.Base(tr), args[2:], len(got), got, len(want), want)
+				}
+				if f == nil && len(lim) == 2 && len(want) < len(full) {
+					shorter++
+				}
+			}
+		}
+	}
+	if shorter == 0 {
+		t.Error("-M shortened no trace's output: nothing was tested")
+	}
+}
+
 // TestLivePipeStreams reads a live capture's pipe while it runs: the event of a cat must be in
 // the file within a second, long before the capture ends.
 func TestLivePipeStreams(t *testing.T) {

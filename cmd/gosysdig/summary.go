@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/fields"
 )
 
 // summary counts events per direction and name for -S; generic events count under their
@@ -60,4 +61,10 @@ func (s *summary) write(w io.Writer) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "%c %-16s%d\n", r.dir, r.name, r.count)
 	}
+}
+
+// Event counts an event that passed the filter (-S is a sink of the capture loop).
+func (s *summary) Event(c *fields.Ctx) error {
+	s.add(c.Ev)
+	return nil
 }
