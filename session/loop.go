@@ -72,6 +72,9 @@ type Loop struct {
 	// capture itself: not the loading before it nor the outputs' draining after it).
 	Captured uint64
 	Elapsed  time.Duration
+	// Span is the event time from the first event read to the last: rates over it measure
+	// how many events were kept up with, unaffected by start-up and draining.
+	Span time.Duration
 
 	stopped atomic.Bool
 	ev      event.Event
@@ -90,7 +93,13 @@ func (l *Loop) Run() error {
 	ctx := l.Ctx
 	ctx.Ev = ev
 	var matchStart uint64 // timestamp of the first event that passed the filter
-	leading := true       // container events before the first other event are consumed silently
+	var first, last uint64
+	defer func() {
+		if last > first {
+			l.Span = time.Duration(last - first)
+		}
+	}()
+	leading := true // container events before the first other event are consumed silently
 	for {
 		if l.stopped.Load() {
 			return nil
@@ -108,6 +117,10 @@ func (l *Loop) Run() error {
 		if err != nil {
 			return &SourceError{Err: err}
 		}
+		if first == 0 {
+			first = ev.TS
+		}
+		last = max(last, ev.TS)
 		if l.OnEvent != nil {
 			l.OnEvent(ev)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -21,18 +22,25 @@ func TestLiveCaptureFlagsAgainstSysdig(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "u.scap")
+	// sh, cat and head under names of their own: other tests' shells and cats (running at the
+	// same time under make test) stay out of the capture.
+	for _, c := range [][2]string{{"/bin/sh", "gsfsh"}, {"/bin/cat", "gsfcat"}, {"/usr/bin/head", "gsfhead"}} {
+		if b, err := os.ReadFile(c[0]); err != nil || os.WriteFile(filepath.Join(dir, c[1]), b, 0o755) != nil {
+			t.Fatalf("copying %s: %v", c[0], err)
+		}
+	}
 	traceLive(t, bin, func() {
-		sh(t, "sh -c 'cat /etc/hostname >/dev/null; head -1 /etc/passwd >/dev/null; (cat /etc/hostname; true) >/dev/null'")
-	}, "-w", capFile, "proc.name in (sh, cat, head)")
+		sh(t, fmt.Sprintf("cd %s && ./gsfsh -c './gsfcat /etc/hostname >/dev/null; ./gsfhead -1 /etc/passwd >/dev/null; (./gsfcat /etc/hostname; true) >/dev/null'", dir))
+	}, "-w", capFile, "proc.name in (gsfsh, gsfcat, gsfhead)")
 	all, _, _ := runOne(t, bin, "-r", capFile, "-p", "%proc.name")
-	if !bytes.Contains(all, []byte("cat\n")) || !bytes.Contains(all, []byte("head\n")) {
+	if !bytes.Contains(all, []byte("gsfcat\n")) || !bytes.Contains(all, []byte("gsfhead\n")) {
 		t.Fatalf("the capture has no cat or head events: the test would prove nothing")
 	}
 
 	// -U: the same events are dropped, the rest numbered the same, -v counts the same.
 	t.Run("suppress-comm", func(t *testing.T) {
-		for _, c := range [][]string{{"-U", "cat"}, {"-U", "head", "--suppress-comm", "cat"}, {"-U", "sh"},
-			{"-U", "cat", "-p", "%evt.num %proc.name %evt.type %proc.pname", "evt.dir=<"}} {
+		for _, c := range [][]string{{"-U", "gsfcat"}, {"-U", "gsfhead", "--suppress-comm", "gsfcat"}, {"-U", "gsfsh"},
+			{"-U", "gsfcat", "-p", "%evt.num %proc.name %evt.type %proc.pname", "evt.dir=<"}} {
 			args := append([]string{"-r", capFile}, c...)
 			want, _, _ := runOne(t, sysdig, args...)
 			got, gerr, ok := runOne(t, bin, args...)
@@ -43,8 +51,8 @@ func TestLiveCaptureFlagsAgainstSysdig(t *testing.T) {
 				t.Errorf("gosysdig %v differs from sysdig:\n%s", c, firstDiff(got, want))
 			}
 		}
-		_, werr, _ := runOne(t, sysdig, "-r", capFile, "-U", "cat", "-v", "-q")
-		_, gerr, _ := runOne(t, bin, "-r", capFile, "-U", "cat", "-v", "-q")
+		_, werr, _ := runOne(t, sysdig, "-r", capFile, "-U", "gsfcat", "-v", "-q")
+		_, gerr, _ := runOne(t, bin, "-r", capFile, "-U", "gsfcat", "-v", "-q")
 		if w, g := suppressedCount(string(werr)), suppressedCount(string(gerr)); w <= 0 || g != w {
 			t.Errorf("Suppressed by Comm: gosysdig %d, sysdig %d", g, w)
 		}
@@ -56,7 +64,7 @@ func TestLiveCaptureFlagsAgainstSysdig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, flt := range []string{"fd.num < 3", "fd.type=file", "proc.name in (bash, sh, cat)", "not fd.name contains /dev"} {
+		for _, flt := range []string{"fd.num < 3", "fd.type=file", "proc.name in (bash, gsfsh, gsfcat)", "not fd.name contains /dev"} {
 			ws, gs := filepath.Join(dir, "s.scap"), filepath.Join(dir, "g.scap")
 			if _, e, ok := runOne(t, sysdig, "-r", capFile, "--filter-proclist", "-w", ws, flt); !ok {
 				t.Fatalf("sysdig --filter-proclist %q: %s", flt, e)

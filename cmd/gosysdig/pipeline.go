@@ -41,6 +41,7 @@ type pipeline struct {
 
 	captured    uint64                        // events that passed the filter
 	elapsed     time.Duration                 // how long the capture loop ran
+	span        time.Duration                 // the event time it covered
 	driverStats func() (events, drops uint64) // live only
 	stderr      io.Writer
 
@@ -220,7 +221,7 @@ func (p *pipeline) run(src source, name string, reset func()) (err error) {
 		loop.Stop()
 	}
 	err = loop.Run()
-	p.captured, p.elapsed = loop.Captured, loop.Elapsed
+	p.captured, p.elapsed, p.span = loop.Captured, loop.Elapsed, loop.Span
 	var se *session.SourceError
 	switch {
 	case err == nil:

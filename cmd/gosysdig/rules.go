@@ -149,7 +149,7 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 	stats := rs.close()
 	rs.summary(stderr)
 	if ro.verbose {
-		reportEvents(stderr, p, p.elapsed)
+		reportEvents(stderr, p, p.span)
 	}
 	reportOutputs(stderr, stats, ro.verbose)
 	return err
@@ -284,7 +284,9 @@ func (s *rulesSink) summary(w io.Writer) {
 
 var timeNow = time.Now
 
-// reportEvents prints how many events the rules saw and how fast (-v).
+// reportEvents prints how many events the rules saw and how fast (-v), over the event time the
+// capture covered: a rate that falls means events were lost, not that loading or the outputs'
+// draining took a while.
 func reportEvents(w io.Writer, p *pipeline, elapsed time.Duration) {
 	var read, drops uint64
 	if p.driverStats != nil {
