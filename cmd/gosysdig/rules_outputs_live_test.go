@@ -269,6 +269,14 @@ func (rc *receiver) down() {
 	}
 }
 
+// answeredMatches: what the receiver answered is what gosysdig reports delivered, or one more.
+// At the end gosysdig stops waiting for the request in flight (the bounded close) and counts
+// that alert lost, not knowing whether it arrived: a receiver that answers it a moment later has
+// one more. Counting it delivered would claim what nobody confirmed.
+func answeredMatches(answered, delivered int64) bool {
+	return answered == delivered || answered == delivered+1
+}
+
 func (rc *receiver) url() string { return "http://" + rc.addr + "/" }
 
 func TestRulesLiveSlowOutputs(t *testing.T) {
@@ -282,7 +290,7 @@ func TestRulesLiveSlowOutputs(t *testing.T) {
 		rc.up(t)
 		r := runUnderLoad(t, bin, 6, false, nil, "--out-http", rc.url())
 		c := r.check(t, "slow 0.2 s", "http "+rc.url(), base)
-		if rc.got.Load() != c.delivered || c.delivered < 10 {
+		if !answeredMatches(rc.got.Load(), c.delivered) || c.delivered < 10 {
 			t.Errorf("receiver answered %d, %d reported delivered", rc.got.Load(), c.delivered)
 		}
 	})
@@ -291,7 +299,7 @@ func TestRulesLiveSlowOutputs(t *testing.T) {
 		rc.up(t)
 		r := runUnderLoad(t, bin, 6, true, nil, "--out-http", rc.url())
 		c := r.check(t, "slow 0.2 s, SIGINT", "http "+rc.url(), base)
-		if rc.got.Load() != c.delivered {
+		if !answeredMatches(rc.got.Load(), c.delivered) {
 			t.Errorf("receiver answered %d, %d reported delivered", rc.got.Load(), c.delivered)
 		}
 	})
@@ -344,7 +352,7 @@ func TestRulesLiveSlowOutputs(t *testing.T) {
 		c := r.check(t, fmt.Sprintf("down %v then back", outage), "http "+rc.url(), base)
 		after := rc.got.Load() - atReturn
 		t.Logf("received %d before the outage, %d during, %d after it", before, atReturn-before, after)
-		if rc.got.Load() != c.delivered {
+		if !answeredMatches(rc.got.Load(), c.delivered) {
 			t.Errorf("receiver answered %d, %d reported delivered", rc.got.Load(), c.delivered)
 		}
 		if atReturn != before || after < queue || c.lost < r.ruleAlerts/4 {
