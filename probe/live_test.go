@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -536,5 +537,58 @@ func TestLiveClose(t *testing.T) {
 	}
 	if _, _, err := p.Next(); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("second Next: %v", err)
+	}
+}
+
+// TestLiveDeadline checks SetDeadline and Horizon, which let the reader do its timed work (the
+// procinfo rounds) on a quiet machine: Next gives up soon after the deadline when nothing comes,
+// the horizon moves on meanwhile, and no event Next returns later is older than the horizon
+// seen before it (so an event stamped with it stays in order). The helper opens files now and
+// then, so both the quiet waits and events are seen.
+func TestLiveDeadline(t *testing.T) {
+	needRoot(t)
+	types := make([]bool, MaxEventID)
+	types[306], types[307] = true, true // openat enter and exit
+	h := startHelper(t)
+	p, err := Load(Options{IgnoreTgid: uint32(os.Getpid()), EventTypes: types})
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	defer p.Close()
+	io.WriteString(h.stdin, "for i in 1 2 3 4 5 6; do cat /etc/hostname >/dev/null; sleep 0.2; done; exit 0\n")
+	defer h.cmd.Wait()
+	var events, idles int
+	var last uint64
+	end := time.Now().Add(2 * time.Second)
+	for time.Now().Before(end) {
+		before := p.Horizon()
+		lastRet, wm := p.lastTS, p.watermark-p.order.window
+		if before < last {
+			t.Fatalf("the horizon went back from %d to %d", last, before)
+		}
+		last = before
+		deadline := time.Now().Add(50 * time.Millisecond)
+		p.SetDeadline(deadline)
+		_, ev, err := p.Next()
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			idles++
+			if late := time.Since(deadline); late > 30*time.Millisecond {
+				t.Errorf("Next returned %v after its deadline", late)
+			}
+			if h := p.Horizon(); h <= before && idles > 1 {
+				t.Errorf("the horizon stayed at %d through a quiet 50 ms", h)
+			}
+		case err != nil:
+			t.Fatal(err)
+		default:
+			events++
+			if ts := binary.LittleEndian.Uint64(ev); ts < before {
+				t.Fatalf("an event (type %d) at %d came after the horizon %d (%d ns older; last %d, watermark-window %d)", binary.LittleEndian.Uint16(ev[20:]), ts, before, before-ts, lastRet, wm)
+			}
+		}
+	}
+	if events < 6 || idles < 5 {
+		t.Errorf("%d events and %d quiet waits in 2 s, want the helper's opens and quiet time between", events, idles)
 	}
 }

@@ -88,6 +88,7 @@
 package probe
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -174,6 +175,10 @@ type Probe struct {
 	suspended0 int64
 	tsFix      int64
 	untilCheck uint16
+	// deadline, when set, bounds how long Next waits (SetDeadline);
+	// lastTS is the timestamp of the event Next returned last.
+	deadline time.Time
+	lastTS   uint64
 }
 
 // Load loads the probe into the kernel and attaches it. It needs root, or
@@ -365,6 +370,7 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 	spins := 0
 	for {
 		if cpu, ev, ok := p.order.next(p.watermark, p.final); ok {
+			p.lastTS = binary.LittleEndian.Uint64(ev)
 			return cpu, ev, nil
 		}
 		if p.final {
@@ -405,6 +411,15 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 			ms := int(pollInterval / time.Millisecond)
 			if w := p.order.wait(p.watermark); w > 0 && int(w/1e6)+1 < ms {
 				ms = int(w/1e6) + 1
+			}
+			if !p.deadline.IsZero() {
+				left := time.Until(p.deadline)
+				if left <= 0 {
+					return 0, nil, errDeadline
+				}
+				if d := int(left/time.Millisecond) + 1; d < ms {
+					ms = d
+				}
 			}
 			err = p.reader.wait(ms)
 			if err == nil {
@@ -507,6 +522,33 @@ func (p *Probe) checkSuspend() {
 	if d := suspendedNs() - p.suspended0; d > int64(time.Millisecond) {
 		p.tsFix = d
 	}
+}
+
+// errDeadline is Next's error when nothing could go before the deadline.
+var errDeadline = fmt.Errorf("probe: no event before the deadline: %w", os.ErrDeadlineExceeded)
+
+// SetDeadline makes Next give up waiting at t: it then returns an error
+// wrapping os.ErrDeadlineExceeded, and may be called again. The zero time
+// waits as long as it takes. Like Next, it must not be called concurrently
+// with Next; it lets the reader's own loop do timed work (sysdig's driver
+// emits its procinfo events every second whether or not anything happens).
+func (p *Probe) SetDeadline(t time.Time) { p.deadline = t }
+
+// Horizon is the timestamp up to which the events are complete: no later
+// Next returns an event older than it. It does not go back, and it moves
+// on while the machine is quiet, so an event made by the reader (a
+// procinfo event) stamped with it stays in timestamp order with the rest.
+func (p *Probe) Horizon() uint64 {
+	// Events older than the watermark less the window are all here: queued ones that may go
+	// now are returned next, so the oldest of them bounds it too.
+	var h uint64
+	if p.watermark > p.order.window {
+		h = p.watermark - p.order.window
+	}
+	if c, ts, _ := p.order.oldest(); c >= 0 && ts < h {
+		h = ts
+	}
+	return max(h, p.lastTS)
 }
 
 // errClosed wraps both os.ErrClosed and io.EOF so callers that treat a

@@ -25,6 +25,17 @@ type EventSource interface {
 	Next(ev *event.Event) error
 }
 
+// IdleSource is an EventSource that can stop waiting: after SetDeadline(t), Next returns an
+// error wrapping os.ErrDeadlineExceeded when no event came by t, and Horizon is the timestamp up
+// to which its events are complete. A Src that is one gets its rounds on time on a quiet machine
+// too; otherwise a round waits for the next event, and a round late by more than a second loses
+// CPU time to thread.cpu's cap.
+type IdleSource interface {
+	EventSource
+	SetDeadline(t time.Time)
+	Horizon() uint64
+}
+
 // Source interleaves procinfo events with Src's. It also numbers every event it returns (the
 // procinfo events count as events, as the driver's do).
 type Source struct {
@@ -89,7 +100,20 @@ func (s *Source) Next(ev *event.Event) error {
 		ev.Num, ev.CPU, ev.DumpFlags = s.num, 0, 0
 		return nil
 	}
+	idle, _ := s.Src.(IdleSource)
+	if idle != nil && s.lastTS != 0 && !s.ended {
+		idle.SetDeadline(s.next)
+	}
 	err := s.Src.Next(ev)
+	if idle != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		// Nothing happened before the round was due: it goes now, stamped with the time
+		// the source's events are complete up to, so it stays in order with them.
+		idle.SetDeadline(time.Time{})
+		if h := idle.Horizon(); h > s.lastTS {
+			s.lastTS = h
+		}
+		return s.Next(ev)
+	}
 	if errors.Is(err, io.EOF) && !s.ended && s.lastTS != 0 {
 		// A last round when the source ends: the CPU used since the last round is in the
 		// capture too, so a capture's thread.cpu sums (topprocs_cpu over a file) cover all of

@@ -142,3 +142,78 @@ func TestSourceOrderAndCadence(t *testing.T) {
 		}
 	}
 }
+
+// quietSource has one event and then nothing more until its deadline, each time: the machine
+// is quiet (a busy loop makes no system calls, gosysdig's own are not traced).
+type quietSource struct {
+	clock    *time.Time
+	sent     bool
+	deadline time.Time
+	horizon  uint64
+	idles    int
+}
+
+func (q *quietSource) Next(ev *event.Event) error {
+	if !q.sent {
+		q.sent = true
+		return ev.Set(Append(nil, 5_000_000_000, 1, 0, 0), event.HeaderV2, event.Lookup(234))
+	}
+	if q.deadline.IsZero() || q.idles == 8 {
+		return io.EOF
+	}
+	q.idles++
+	// The wait ends at the deadline; meanwhile the source's events became complete up to then.
+	q.horizon += uint64(q.deadline.Sub(*q.clock))
+	*q.clock = q.deadline
+	return os.ErrDeadlineExceeded
+}
+
+func (q *quietSource) SetDeadline(t time.Time) { q.deadline = t }
+func (q *quietSource) Horizon() uint64         { return q.horizon }
+
+// TestSourceRoundsWhenQuiet checks that with an IdleSource the rounds come every second while
+// no event does, each stamped with the source's horizon (later than the last event, in order):
+// before, a round waited for the next event, and a round late by seconds lost all but one
+// second of a busy thread's CPU to thread.cpu's cap (topprocs_cpu gave a busy loop 27%).
+func TestSourceRoundsWhenQuiet(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "8", "task", "8")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte("8 (w) R 1 8 8 0 -1 0 0 0 0 0 50 7 0 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Unix(100, 0)
+	q := &quietSource{clock: &clock, horizon: 5_000_000_000}
+	s := &Source{Src: q, Root: root, now: func() time.Time { return clock },
+		Threads: func(fn func(tid, pid int64)) { fn(8, 8) }}
+	var ev event.Event
+	var stamps []uint64
+	var at []time.Time
+	for {
+		err := s.Next(&ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Tid == 8 {
+			stamps = append(stamps, ev.TS)
+			at = append(at, clock)
+		}
+	}
+	// The first round right after the event, one per idle second, the last at the end.
+	if len(stamps) != 10 {
+		t.Fatalf("%d rounds over 8 quiet seconds, want 10 (at %v)", len(stamps), at)
+	}
+	for i := 1; i < len(stamps)-1; i++ {
+		if d := at[i].Sub(at[i-1]); d != time.Second {
+			t.Errorf("round %d came %v after the one before, want 1s", i, d)
+		}
+		if stamps[i] != 5_000_000_000+uint64(i)*1e9 {
+			t.Errorf("round %d stamped %d, want the horizon %d", i, stamps[i], 5_000_000_000+uint64(i)*1e9)
+		}
+	}
+}
