@@ -217,6 +217,7 @@ func Load(opts Options) (*Probe, error) {
 		p.Close()
 		return nil, fmt.Errorf("probe: opening ring buffer reader: %w", err)
 	}
+	p.reader.clock = p.nowTS
 	return p, nil
 }
 
@@ -382,15 +383,21 @@ func (p *Probe) Next() (cpu uint16, ev []byte, err error) {
 		default:
 		}
 		// The watermark is the time read before a pass that empties the
-		// ring: what happened before it, minus the window, is all here.
+		// ring, or before a batch that was read to its end: what happened
+		// before it, minus the window, is all here.
 		now := p.nowTS()
 		empty, err := p.pull()
+		if p.reader.done > p.watermark {
+			// A batch read to its end: all that was reserved before it
+			// began is here, though the ring may not have emptied.
+			p.watermark = p.reader.done
+		}
 		switch {
 		case err == nil && !empty:
 			spins = 0
 			continue
 		case err == nil:
-			p.watermark = now
+			p.watermark = max(p.watermark, now)
 			spins = 0
 			if _, ok := p.order.ready(p.watermark, false); ok {
 				continue

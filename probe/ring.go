@@ -32,8 +32,17 @@ type ringReader struct {
 	pos       uint64 // consumer position of the next record
 	published uint64 // consumer position last stored for the kernel
 	prod      uint64 // producer position loaded at the start of the batch
-	epfd      int
-	closed    bool
+	// clock, when set, reads the event clock: loadTS is its value just
+	// before prod was loaded, and done the loadTS of the last batch read
+	// to its end. Every record reserved before done has then been handed
+	// out, whether or not the ring was ever found empty: under a load
+	// that keeps it from emptying, this is what moves the order
+	// watermark on (see Probe.Next).
+	clock  func() uint64
+	loadTS uint64
+	done   uint64
+	epfd   int
+	closed bool
 	// state maps the probe's reader_state; waiting, its first entry, is 1
 	// while wait sleeps, so the probe wakes the reader only then (see
 	// ring_wake_flags in bpf/common.h).
@@ -125,9 +134,14 @@ func (r *ringReader) next(use func(rec []byte) error) error {
 	for {
 		if r.pos == r.prod {
 			// End of the batch: hand the space back, then look for more.
+			r.done = r.loadTS
 			r.publish()
+			if r.clock != nil {
+				r.loadTS = r.clock()
+			}
 			r.prod = atomic.LoadUint64(r.prodPos)
 			if r.pos == r.prod {
+				r.done = r.loadTS
 				r.mu.Unlock()
 				return errRingEmpty
 			}
