@@ -1,12 +1,39 @@
 # gosysdig: build, test, benchmark.
 GO ?= go
 
-.PHONY: all build test vet fuzz bench bench-live generate check-generate man
+.PHONY: all build test vet fuzz bench bench-live generate check-generate man release image
+
+# The version `gosysdig version` prints in release builds and the image's tag: the sysdig release
+# gosysdig follows, then this tree's commit.
+VERSION ?= 0.29.3-gosysdig+$(shell git describe --always --dirty 2>/dev/null || echo unknown)
+DIST ?= dist
+IMAGE ?= localhost/gosysdig
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o gosysdig ./cmd/gosysdig
+
+# Static release binaries with the version stamped, and their checksums: linux/amd64 (live
+# capture, replay, rules, chisels) and linux/arm64 (everything but live capture: the probe reads
+# x86-64 system-call registers).
+release:
+	mkdir -p $(DIST)
+	for arch in amd64 arm64; do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" \
+			-o $(DIST)/gosysdig-linux-$$arch ./cmd/gosysdig || exit 1; \
+	done
+	cd $(DIST) && sha256sum gosysdig-linux-amd64 gosysdig-linux-arm64 > SHA256SUMS
+
+# The OCI image (Containerfile: the static amd64 binary on an empty base), built with podman from
+# $(DIST) as the context and tagged with the version (+ replaced by _, which tags do not allow)
+# and latest.
+image:
+	mkdir -p $(DIST)
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" \
+		-o $(DIST)/gosysdig-linux-amd64 ./cmd/gosysdig
+	cp LICENSE $(DIST)/LICENSE
+	podman build -f Containerfile -t $(IMAGE):$(subst +,_,$(VERSION)) -t $(IMAGE):latest $(DIST)
 
 # Man pages (section 8) generated from the command tree, into man/.
 man:

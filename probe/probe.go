@@ -181,10 +181,18 @@ type Probe struct {
 	lastTS   uint64
 }
 
+// ErrUnsupportedArch is Load's error on an architecture other than x86-64: the probe reads
+// x86-64 system-call registers and numbers. Such a build still replays captures, runs rules
+// and chisels over them, and writes them.
+var ErrUnsupportedArch = fmt.Errorf("probe: live capture needs linux/amd64 (this build is %s/%s): the probe reads x86-64 system-call registers and numbers; replaying captures works everywhere", runtime.GOOS, runtime.GOARCH)
+
 // Load loads the probe into the kernel and attaches it. It needs root, or
 // CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on kernels that charge
 // BPF memory to RLIMIT_MEMLOCK).
 func Load(opts Options) (*Probe, error) {
+	if runtime.GOARCH != "amd64" {
+		return nil, ErrUnsupportedArch
+	}
 	spec, err := loadProbe()
 	if err != nil {
 		return nil, fmt.Errorf("probe: reading embedded object: %w", err)

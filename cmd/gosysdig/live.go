@@ -215,6 +215,9 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 
 // liveLoadError explains the usual reason a probe does not load.
 func liveLoadError(err error) string {
+	if errors.Is(err, probe.ErrUnsupportedArch) {
+		return err.Error()
+	}
 	if errors.Is(err, os.ErrPermission) || errors.Is(err, syscall.EPERM) || os.Geteuid() != 0 {
 		return fmt.Sprintf("cannot load the eBPF probe: %v\nlive capture needs root, or the CAP_BPF and CAP_PERFMON capabilities", err)
 	}

@@ -12,7 +12,9 @@ import (
 	"github.com/gosysdig/gosysdig/session"
 )
 
-const version = "0.29.3-gosysdig"
+// version is what `gosysdig version` prints: the sysdig release whose behaviour gosysdig
+// follows, then its own build. `make release` stamps the build (-X main.version=...).
+var version = "0.29.3-gosysdig"
 
 type options struct {
 	stderr     io.Writer // warnings and the -v summary (the command's stderr)
