@@ -45,10 +45,13 @@ vet:
 
 # The README's test command: vet, format check and every test (the live-probe tests need root;
 # the compatibility tests need ../shared; both skip with a message outside CI).
+# deploy/test, a module of its own (Helm and the Kubernetes API types), checks the chart and runs
+# the DaemonSet's pod with podman kube play.
 # Packages run one at a time (-p 1): the live tests attach probes and measure rates, CPU shares
 # and what a capture holds, which another package's live tests running beside them would skew.
 test: vet
 	$(GO) test -p 1 -timeout 60m ./...
+	cd deploy/test && $(GO) vet ./... && $(GO) test -timeout 20m ./...
 
 # Short fuzzing (longer runs: FUZZTIME=5m): the capture reader, the filter parser, rules files,
 # JSON string escaping, and the whole replay pipeline (reader, state, filter, every output form;

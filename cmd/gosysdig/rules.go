@@ -312,7 +312,12 @@ func openAlertOutputs(stdout, stderr io.Writer, ro *rulesOptions) (*alerts.Dispa
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
+	// As Falco: FALCO_HOSTNAME names the host in alerts (a pod sets it to its node's name, its
+	// own hostname being the pod's).
+	host := os.Getenv("FALCO_HOSTNAME")
+	if host == "" {
+		host, _ = os.Hostname()
+	}
 	f := alerts.Format{JSON: cfg.json, Hostname: host}
 	outs := []alerts.Output{alerts.NewWriterOutput("stdout", stdout, f)}
 	closeAll := func() {
