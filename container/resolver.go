@@ -55,6 +55,8 @@ type Resolver struct {
 	done    []Result
 	ready   atomic.Bool // done is not empty
 	pending atomic.Int64
+	// found and failed count finished lookups (metrics).
+	found, failed atomic.Int64
 
 	docker, podman   *dockerAPI
 	containerd, crio *criAPI
@@ -111,11 +113,21 @@ func (r *Resolver) Request(id string, typ Type) {
 }
 
 func (r *Resolver) finish(res Result) {
+	if res.Err != nil {
+		r.failed.Add(1)
+	} else {
+		r.found.Add(1)
+	}
 	r.mu.Lock()
 	r.done = append(r.done, res)
 	r.ready.Store(true)
 	r.mu.Unlock()
 	r.pending.Add(-1)
+}
+
+// Stats counts the lookups: finished with metadata, finished with an error, and in flight.
+func (r *Resolver) Stats() (found, failed, pending int64) {
+	return r.found.Load(), r.failed.Load(), r.pending.Load()
 }
 
 // Requested reports whether id was asked for already.

@@ -570,6 +570,18 @@ func (p *Probe) Horizon() uint64 {
 // source's end as EOF stop cleanly.
 var errClosed = fmt.Errorf("probe: closed: %w (%w)", os.ErrClosed, io.EOF)
 
+// StatsPerCPU returns, per possible CPU, the events sent and the events dropped because the
+// ring buffer was full, since Load.
+func (p *Probe) StatsPerCPU() (events, drops []uint64, err error) {
+	if err := p.objs.Counters.Lookup(uint32(1), &events); err != nil {
+		return nil, nil, fmt.Errorf("probe: reading event counter: %w", err)
+	}
+	if err := p.objs.Counters.Lookup(uint32(0), &drops); err != nil {
+		return nil, nil, fmt.Errorf("probe: reading drop counter: %w", err)
+	}
+	return events, drops, nil
+}
+
 // Stats returns the number of events sent and of events dropped because
 // the ring buffer was full, summed over CPUs, since Load.
 func (p *Probe) Stats() (events, drops uint64, err error) {

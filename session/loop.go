@@ -76,8 +76,35 @@ type Loop struct {
 	// how many events were kept up with, unaffected by start-up and draining.
 	Span time.Duration
 
-	stopped atomic.Bool
-	ev      event.Event
+	// Stats may be read from other goroutines while Run runs (metrics).
+	Stats LoopStats
+
+	stopped    atomic.Bool
+	ev         event.Event
+	lastSample time.Time
+}
+
+// LoopStats are the loop's counters, kept with atomics so other goroutines can read them while
+// it runs: events read and events that passed the filter, and the state's table sizes sampled
+// about once a second (walking the tables per event would cost too much).
+type LoopStats struct {
+	Read, Matched            atomic.Uint64
+	Threads, FDs, Containers atomic.Int64
+}
+
+// sampleSizes stores the state's table sizes, at most once a second, looking at the clock
+// every 1024 events only.
+func (l *Loop) sampleSizes(read uint64) {
+	if read&1023 != 1 {
+		return
+	}
+	if now := time.Now(); now.Sub(l.lastSample) >= time.Second {
+		l.lastSample = now
+		th, fds, ct := l.State.Sizes()
+		l.Stats.Threads.Store(int64(th))
+		l.Stats.FDs.Store(int64(fds))
+		l.Stats.Containers.Store(int64(ct))
+	}
 }
 
 // Stop makes Run return before reading another event; safe from any goroutine.
@@ -121,6 +148,7 @@ func (l *Loop) Run() error {
 			first = ev.TS
 		}
 		last = max(last, ev.TS)
+		l.sampleSizes(l.Stats.Read.Add(1))
 		if l.OnEvent != nil {
 			l.OnEvent(ev)
 		}
@@ -160,6 +188,7 @@ func (l *Loop) Run() error {
 			return nil
 		}
 		l.Captured++
+		l.Stats.Matched.Add(1)
 		for _, s := range l.Sinks {
 			if err := s.Event(ctx); err != nil {
 				return quiet(err)

@@ -532,3 +532,23 @@ func LookupFromProcessList(read func(tid int64) (capture.Thread, bool)) ThreadLo
 		return ThreadFromCapture(&ct)
 	}
 }
+
+// Sizes is how big the state's tables are: threads, the fds of their distinct fd tables (a
+// process's threads share one), containers. It walks the tables: callers sample it (metrics),
+// not per event.
+func (in *Inspector) Sizes() (threads, fds, containers int) {
+	seen := make(map[*FDTable]struct{}, len(in.threads))
+	for _, t := range in.threads {
+		if t.fdt == nil {
+			continue
+		}
+		if _, ok := seen[t.fdt]; !ok {
+			seen[t.fdt] = struct{}{}
+			fds += t.fdt.Len()
+		}
+	}
+	if in.Containers != nil {
+		containers = len(in.Containers.byID)
+	}
+	return len(in.threads), fds, containers
+}

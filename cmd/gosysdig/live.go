@@ -16,6 +16,7 @@ import (
 	"github.com/gosysdig/gosysdig/container"
 	"github.com/gosysdig/gosysdig/container/watch"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/metrics"
 	"github.com/gosysdig/gosysdig/probe"
 	"github.com/gosysdig/gosysdig/procfs"
 	"github.com/gosysdig/gosysdig/procinfo"
@@ -200,6 +201,14 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			})
 		}
 	}
+	if o.metricsAddr != "" {
+		srv, err := serveMetrics(o.metricsAddr, p, stats, pr, ctr.res)
+		if err != nil {
+			pr.Close()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		defer srv.Close()
+	}
 	src := &liveSource{p: pr, ctr: ctr.w}
 	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
 	// then, so the count is final.
@@ -211,6 +220,41 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		err = &exitError{code: 1, msg: fmt.Sprintf("live capture: %d probe records could not be decoded", src.bad)}
 	}
 	return err
+}
+
+// serveMetrics serves --metrics-addr for a live run: the loop's, the probe's, the container
+// lookups' and the command's own families; /healthz is healthy while the probe is attached and
+// the loop runs.
+func serveMetrics(addr string, p *pipeline, stats *finalStats, pr *probe.Probe, res *container.Resolver) (*metrics.Server, error) {
+	reg := metrics.NewRegistry()
+	err := errors.Join(
+		metrics.RegisterLoop(reg, p.loop.Load),
+		metrics.RegisterProbe(reg, func() ([]uint64, []uint64, bool) { return stats.pollPerCPU(pr) }),
+		metrics.RegisterContainers(reg, res.Stats))
+	if err == nil && p.metrics != nil {
+		err = p.metrics(reg)
+	}
+	if err != nil {
+		reg.Close()
+		return nil, err
+	}
+	srv, err := metrics.Serve(addr, reg, func() error {
+		stats.mu.Lock()
+		stopped := stats.stopped
+		stats.mu.Unlock()
+		switch {
+		case stopped:
+			return errors.New("the capture is ending")
+		case p.loop.Load() == nil:
+			return errors.New("the capture loop has not started")
+		}
+		return nil
+	})
+	if err != nil {
+		reg.Close()
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	return srv, nil
 }
 
 // liveLoadError explains the usual reason a probe does not load.
@@ -247,6 +291,17 @@ func (f *finalStats) stop(pr *probe.Probe) {
 		f.events, f.drops, _ = pr.Stats()
 		f.stopped = true
 	}
+}
+
+// pollPerCPU reads the probe's per-CPU counters while it is still open.
+func (f *finalStats) pollPerCPU(pr *probe.Probe) (events, drops []uint64, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return nil, nil, false
+	}
+	events, drops, err := pr.StatsPerCPU()
+	return events, drops, err == nil
 }
 
 // poll reads the probe's counters while it is still open.

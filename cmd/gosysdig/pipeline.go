@@ -12,6 +12,7 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
+	"github.com/gosysdig/gosysdig/metrics"
 	"github.com/gosysdig/gosysdig/output"
 	"github.com/gosysdig/gosysdig/session"
 	"github.com/gosysdig/gosysdig/state"
@@ -59,6 +60,8 @@ type pipeline struct {
 	loop    atomic.Pointer[session.Loop] // the capture loop of the current run
 	// firstMatch, when set, is called with the first event that passed the filter (live -M).
 	firstMatch func(ts uint64)
+	// metrics, when set, registers the command's own metric families (rules: alerts).
+	metrics func(*metrics.Registry) error
 }
 
 // newOutput wraps w the way sysdig's stdio would: line-buffered on a terminal, per event with

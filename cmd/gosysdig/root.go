@@ -17,35 +17,36 @@ import (
 var version = "0.29.3-gosysdig"
 
 type options struct {
-	stderr     io.Writer // warnings and the -v summary (the command's stderr)
-	read       string
-	format     string
-	json       bool
-	quiet      bool
-	ascii      bool
-	hex        bool
-	hexASCII   bool
-	base64     bool
-	numEvents  int64
-	snaplen    int
-	verbose    bool
-	summary    bool
-	list       bool
-	listEvents bool
-	chisel     string
-	listChisel bool
-	version    bool
-	debug      bool
-	write      string
-	compress   bool
-	duration   int
-	readyFile  string
-	ringBytes  int
-	rotateMB   int
-	rotateSecs int
-	rotateEvts int64
-	maxFiles   int
-	pcap       string
+	stderr      io.Writer // warnings and the -v summary (the command's stderr)
+	read        string
+	format      string
+	json        bool
+	quiet       bool
+	ascii       bool
+	hex         bool
+	hexASCII    bool
+	base64      bool
+	numEvents   int64
+	snaplen     int
+	verbose     bool
+	summary     bool
+	list        bool
+	listEvents  bool
+	chisel      string
+	listChisel  bool
+	version     bool
+	debug       bool
+	write       string
+	compress    bool
+	duration    int
+	readyFile   string
+	ringBytes   int
+	metricsAddr string // --metrics-addr: Prometheus /metrics and /healthz (live)
+	rotateMB    int
+	rotateSecs  int
+	rotateEvts  int64
+	maxFiles    int
+	pcap        string
 	// printContainer is set by -pc: chisels show container columns.
 	printContainer bool
 
@@ -109,6 +110,7 @@ func newRootCmd() *cobra.Command {
 	f.IntVarP(&o.duration, "stop-after", "M", 0, "stop collecting after this many seconds (sysdig: -M only)")
 	f.StringVar(&o.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&o.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on /metrics and a health check on /healthz at this address (host:port) while tracing live")
 	_ = f.MarkHidden("ready-file")
 	f.StringVar(&o.pcap, "pcap", "", "also write the selected events' socket payloads to this pcapng file")
 	f.IntVarP(&o.rotateMB, "file-size", "C", 0, "with -w: start a new file every this many megabytes (10^6)")

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,6 +18,7 @@ import (
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
+	"github.com/gosysdig/gosysdig/metrics"
 	"github.com/gosysdig/gosysdig/rules"
 	"github.com/gosysdig/gosysdig/session"
 	"github.com/gosysdig/gosysdig/state"
@@ -43,6 +45,7 @@ type rulesOptions struct {
 	outHTTP      []string
 	readyFile    string
 	ringBytes    int
+	metricsAddr  string
 	verbose      bool
 	config       []string // Falco's -o key=value
 }
@@ -83,6 +86,7 @@ func newRulesCmd() *cobra.Command {
 	f.StringArrayVarP(&ro.config, "option", "o", nil, "Falco setting key=value: "+strings.Join(alertSettingNames, ", "))
 	f.StringVar(&ro.readyFile, "ready-file", "", "write this file once the probe is attached")
 	f.IntVar(&ro.ringBytes, "ring-bytes", 0, "size of the probe's ring buffer (0: default)")
+	f.StringVar(&ro.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (events, drops, alerts per rule, outputs, state sizes) on /metrics and a health check on /healthz at this address (host:port) while tracing live")
 	_ = f.MarkHidden("ready-file")
 	addContainerFlags(cmd) // live container metadata, as the root command
 	return cmd
@@ -114,7 +118,9 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 			return &exitError{code: 1, msg: err.Error()}
 		}
 	}
+	loadStart := time.Now()
 	set, loadErr := rules.Load(srcs)
+	loadTime := time.Since(loadStart)
 	if ro.validate {
 		return validateReport(stdout, srcs, set)
 	}
@@ -136,11 +142,17 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	o := &options{read: ro.read, numEvents: ro.numEvents, duration: ro.duration, readyFile: ro.readyFile,
-		ringBytes: ro.ringBytes}
+		ringBytes: ro.ringBytes, metricsAddr: ro.metricsAddr}
 	p := &pipeline{o: o, in: state.New(), bw: session.NewOutput(io.Discard, session.Unbuffered), stderr: stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
-	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]int{}, stderr: stderr}
+	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]*atomic.Int64{}, stderr: stderr}
+	for _, r := range eng.Rules {
+		rs.counts[r.Name] = new(atomic.Int64)
+	}
 	p.sinks = []sink{rs}
+	p.metrics = func(reg *metrics.Registry) error {
+		return metrics.RegisterRules(reg, rs.ruleCounts, outs.Stats, loadTime, len(eng.Rules))
+	}
 	if ro.read == "" {
 		err = runLivePipeline(p, o, eng.EventTypes(), rs.drops)
 	} else {
@@ -207,7 +219,7 @@ func listRules(w io.Writer, set *rules.Set, sel *rules.Selection) error {
 type rulesSink struct {
 	eng    *rules.Engine
 	outs   *alerts.Dispatcher
-	counts map[string]int
+	counts map[string]*atomic.Int64 // per rule, made before the run: read by metrics meanwhile
 	stderr io.Writer
 
 	mu        sync.Mutex // drops() runs on the stats goroutine
@@ -218,7 +230,7 @@ type rulesSink struct {
 func (s *rulesSink) Event(c *fields.Ctx) error {
 	hits := s.eng.Match(c)
 	for _, r := range hits {
-		s.counts[r.Name]++
+		s.counts[r.Name].Add(1)
 		s.outs.Send(r.NewAlert(c))
 	}
 	return nil
@@ -252,6 +264,15 @@ func (s *rulesSink) drops(events, drops uint64) {
 	})
 }
 
+// ruleCounts is every rule's alert count so far (metrics; safe while the loop runs).
+func (s *rulesSink) ruleCounts() []metrics.RuleCount {
+	out := make([]metrics.RuleCount, 0, len(s.eng.Rules))
+	for _, r := range s.eng.Rules {
+		out = append(out, metrics.RuleCount{Rule: r.Name, Priority: r.Priority.String(), Count: s.counts[r.Name].Load()})
+	}
+	return out
+}
+
 // close drains the outputs, within a bounded time, and returns their counts.
 func (s *rulesSink) close() []alerts.Stats { return s.outs.Close() }
 
@@ -264,7 +285,11 @@ func (s *rulesSink) summary(w io.Writer) {
 		prio[r.Name] = r.Priority
 	}
 	var names []string
-	for n, c := range s.counts {
+	for n, a := range s.counts {
+		c := int(a.Load())
+		if c == 0 {
+			continue
+		}
 		total += c
 		byPrio[prio[n]] += c
 		names = append(names, n)
@@ -278,7 +303,7 @@ func (s *rulesSink) summary(w io.Writer) {
 	}
 	fmt.Fprintln(w, "Triggered rules by rule name:")
 	for _, n := range names {
-		fmt.Fprintf(w, "   %s: %d\n", n, s.counts[n])
+		fmt.Fprintf(w, "   %s: %d\n", n, s.counts[n].Load())
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -422,7 +423,7 @@ func TestRulesSinkNoAllocationForUnmatchableEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := set.NewEngine(rules.Selection{MinPriority: rules.PriorityDebug, MatchAll: true})
-	rs := &rulesSink{eng: eng, counts: map[string]int{}}
+	rs := &rulesSink{eng: eng, counts: map[string]*atomic.Int64{}}
 	types := eng.EventTypes()
 	n := 0
 	for typ := range types {

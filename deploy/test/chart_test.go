@@ -96,6 +96,11 @@ func TestChartDefaults(t *testing.T) {
 	if len(c.Env) != 1 || c.Env[0].Name != "FALCO_HOSTNAME" || c.Env[0].ValueFrom == nil || c.Env[0].ValueFrom.FieldRef.FieldPath != "spec.nodeName" {
 		t.Errorf("env %+v: want FALCO_HOSTNAME from the node's name", c.Env)
 	}
+	if !strings.Contains(args+" ", "--metrics-addr=:8765 ") || len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8765 ||
+		c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/healthz" || c.LivenessProbe == nil ||
+		o.DaemonSet.Spec.Template.Annotations["prometheus.io/port"] != "8765" {
+		t.Errorf("metrics: args %q ports %+v probes %+v %+v annotations %v", args, c.Ports, c.ReadinessProbe, c.LivenessProbe, o.DaemonSet.Spec.Template.Annotations)
+	}
 	if q := c.Resources.Limits.Memory(); q.IsZero() {
 		t.Error("no memory limit")
 	}

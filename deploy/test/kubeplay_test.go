@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
 
@@ -160,7 +162,14 @@ func TestKubePlayDaemonSetPod(t *testing.T) {
 	shell := shellImage(t, env)
 	rc := startReceiver(t)
 
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsPort := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
 	o, err := Render("gosysdig", "gosysdig", map[string]any{
+		"metrics":     map[string]any{"port": metricsPort},
 		"image":       map[string]any{"repository": repo, "tag": tag, "pullPolicy": "Never"},
 		"hostNetwork": true, // the receiver listens on the node's loopback
 		"outputs":     map[string]any{"http": []any{rc.url}},
@@ -185,6 +194,21 @@ func TestKubePlayDaemonSetPod(t *testing.T) {
 		if sp := c.SecurityContext.SeccompProfile; sp != nil && sp.Type == corev1.SeccompProfileTypeUnconfined {
 			annotations["container.seccomp.security.alpha.kubernetes.io/"+c.Name] = "unconfined"
 		}
+	}
+	// podman maps a containerPort as a published port, which it refuses on the host's network;
+	// in Kubernetes a host-network pod's containerPort is the node's port as it is. The same
+	// without the mapping: the port list goes, the probes name the port by number.
+	for i := range o.DaemonSet.Spec.Template.Spec.Containers {
+		c := &o.DaemonSet.Spec.Template.Spec.Containers[i]
+		if !o.DaemonSet.Spec.Template.Spec.HostNetwork {
+			continue
+		}
+		for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
+			if pr != nil && pr.HTTPGet != nil {
+				pr.HTTPGet.Port = intstr.FromInt32(int32(metricsPort))
+			}
+		}
+		c.Ports = nil
 	}
 	podName := "gosysdig-kubetest-" + randomName(t)
 	pod := corev1.Pod{
@@ -250,6 +274,22 @@ func TestKubePlayDaemonSetPod(t *testing.T) {
 	}
 	if got.Source != "syscall" || got.Priority != "Notice" || got.Time.IsZero() || len(got.Tags) == 0 {
 		t.Errorf("alert fields: %+v", got)
+	}
+	// The pod's metrics, on the node's network: the alert is counted, the check is healthy.
+	for _, c := range []struct{ path, want string }{
+		{"/healthz", "ok\n"},
+		{"/metrics", `gosysdig_alerts_total{rule="Terminal shell in container",priority="Notice"} `},
+	} {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", metricsPort, c.path))
+		if err != nil {
+			t.Errorf("%s: %v", c.path, err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %d, no %q in\n%s", c.path, resp.StatusCode, c.want, b)
+		}
 	}
 	t.Logf("%d alerts received; the container-shell one: %+v", len(rc.alerts), *got)
 }
