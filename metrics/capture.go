@@ -60,6 +60,19 @@ func sized(loop func() *session.Loop, f func(*session.LoopStats) int64) func() f
 	}
 }
 
+// RegisterState adds what the state's limits kept out of its tables and the threads the live
+// scan removed (their exits were lost). dropped is read while the loop runs: it must be safe
+// for that (state.Inspector.Dropped is).
+func RegisterState(reg *Registry, dropped func() (threads, fds, containers, purged int64)) error {
+	return reg.Register("gosysdig_state_evictions_total",
+		"Entries kept out of the state's tables by their limits (thread, fd, container) or removed by the scan for threads whose exit was lost (thread_exit_lost).",
+		Counter, []string{"table"}, func() []Sample {
+			th, fd, ct, pu := dropped()
+			return []Sample{{Labels: []string{"container"}, Value: float64(ct)}, {Labels: []string{"fd"}, Value: float64(fd)},
+				{Labels: []string{"thread"}, Value: float64(th)}, {Labels: []string{"thread_exit_lost"}, Value: float64(pu)}}
+		})
+}
+
 // RegisterProbe adds the probe's per-CPU counters: events it sent and events it dropped
 // because the ring buffer was full. perCPU reports ok false once the probe is gone.
 func RegisterProbe(reg *Registry, perCPU func() (events, drops []uint64, ok bool)) error {

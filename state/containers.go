@@ -123,7 +123,11 @@ func (in *Inspector) parseContainer(ev *event.Event) {
 			return
 		}
 	}
-	in.Containers.Add(ct)
+	if in.Containers.Get(ct.ID) == nil && len(in.Containers.byID) >= in.limits.MaxContainers {
+		in.dropped.containers.Add(1)
+	} else {
+		in.Containers.Add(ct)
+	}
 	// Container events show a thread of their own, named after the container.
 	// sysdig gives it the ids of root, no exe, and -1 for what it cannot know.
 	in.containerThread = Thread{Tid: -1, Pid: -1, Ptid: 0, Sid: -1, Vpgid: -1, Vtid: -2, Vpid: -2,

@@ -2,6 +2,8 @@ package state
 
 import (
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
@@ -59,6 +61,117 @@ type Inspector struct {
 	// ContainerScanInterval of event time, as libsinsp's remove_inactive_containers does.
 	purgeContainers bool
 	nextPurgeTS     uint64
+
+	// limits bound the tables (SetLimits); alive, set live, says whether a thread still
+	// exists, for the scan that drops threads whose exit was never seen.
+	limits         Limits
+	alive          func(pid, tid int64) bool
+	nextThreadScan uint64
+	dropped        droppedCounts
+}
+
+// Limits bound the state's tables on a busy machine. Zero fields take sysdig's defaults.
+type Limits struct {
+	// MaxThreads: past it, new threads are not kept (their events show <NA>), as sysdig's
+	// thread table (131072).
+	MaxThreads int
+	// MaxFDs: per fd table (a process's), past it new fds are not kept, as sysdig's (4096).
+	MaxFDs int
+	// MaxContainers: past it, new containers are not kept (65536).
+	MaxContainers int
+	// ThreadTimeout: live, a thread without an event for this long whose /proc entry is gone
+	// (its exit was dropped) is removed, as sysdig's inactive thread scan (30 min). The scan
+	// runs every min(ThreadTimeout, 20 min) of event time, the first time 30 s in.
+	ThreadTimeout time.Duration
+}
+
+// Default limits: sysdig 0.29.3's.
+const (
+	DefaultMaxThreads    = 131072
+	DefaultMaxFDs        = 4096
+	DefaultMaxContainers = 65536
+	DefaultThreadTimeout = 30 * time.Minute
+	maxThreadScanPeriod  = 20 * time.Minute
+	firstThreadScan      = 30 * time.Second
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxThreads <= 0 {
+		l.MaxThreads = DefaultMaxThreads
+	}
+	if l.MaxFDs <= 0 {
+		l.MaxFDs = DefaultMaxFDs
+	}
+	if l.MaxContainers <= 0 {
+		l.MaxContainers = DefaultMaxContainers
+	}
+	if l.ThreadTimeout <= 0 {
+		l.ThreadTimeout = DefaultThreadTimeout
+	}
+	return l
+}
+
+// SetLimits sets the tables' limits (see Limits).
+func (in *Inspector) SetLimits(l Limits) { in.limits = l.withDefaults() }
+
+// SetThreadAlive turns on, live, the scan that removes threads whose exit was not seen:
+// alive reports whether a thread still exists.
+func (in *Inspector) SetThreadAlive(alive func(pid, tid int64) bool) { in.alive = alive }
+
+// droppedCounts are atomics: metrics read them while the loop runs.
+type droppedCounts struct {
+	threads, fds, containers, purged atomic.Int64
+}
+
+// Dropped counts what the limits kept out of the tables (threads, fds, containers) and the
+// threads the live scan removed (purged).
+func (in *Inspector) Dropped() (threads, fds, containers, purged int64) {
+	d := &in.dropped
+	return d.threads.Load(), d.fds.Load(), d.containers.Load(), d.purged.Load()
+}
+
+// keepThread reports whether a new thread fits in the table, counting it when not.
+func (in *Inspector) keepThread() bool {
+	if len(in.threads) < in.limits.MaxThreads {
+		return true
+	}
+	in.dropped.threads.Add(1)
+	return false
+}
+
+// newFD adds f to t's fd table, within the limit, and makes it the event's fd, as sysdig's
+// creators do. Past the limit the fd is not kept and the event has no fd information, as in
+// sysdig.
+func (in *Inspector) newFD(t *Thread, f *FD) {
+	t.lastFd = f.Num
+	in.FDNum = f.Num
+	if t.fdt != nil && t.fdt.Get(f.Num) == nil && t.fdt.Len() >= in.limits.MaxFDs {
+		in.dropped.fds.Add(1)
+		in.FD = nil
+		return
+	}
+	in.FD = t.addFD(f)
+}
+
+// maybeScanThreads removes, every scan period of event time, the threads with no event for
+// ThreadTimeout that no longer exist: their exits were dropped.
+func (in *Inspector) maybeScanThreads(ts uint64) {
+	period := min(in.limits.ThreadTimeout, maxThreadScanPeriod)
+	if in.nextThreadScan == 0 {
+		in.nextThreadScan = ts + uint64(min(firstThreadScan, period))
+		return
+	}
+	if ts < in.nextThreadScan {
+		return
+	}
+	in.nextThreadScan = ts + uint64(period)
+	timeout := uint64(in.limits.ThreadTimeout)
+	for tid, t := range in.threads {
+		if t.lastEventTS+timeout < ts && !in.alive(t.Pid, tid) {
+			in.removeThread(tid)
+			in.dropped.purged.Add(1)
+		}
+	}
 }
 
 // ContainerScanInterval is how often, in event time, a live inspector drops the containers
@@ -91,14 +204,15 @@ func New() *Inspector {
 		groups:     map[uint32]*Group{},
 		Containers: newContainers(),
 		pendingFD:  -1,
+		limits:     Limits{}.withDefaults(),
 	}
 }
 
 // Reset drops everything, as when a concatenated capture starts a new section.
 func (in *Inspector) Reset() {
-	c, lookup, purge := in.Containers, in.lookup, in.purgeContainers
+	c, lookup, purge, limits, alive := in.Containers, in.lookup, in.purgeContainers, in.limits, in.alive
 	*in = *New()
-	in.Containers, in.lookup, in.purgeContainers = c, lookup, purge
+	in.Containers, in.lookup, in.purgeContainers, in.limits, in.alive = c, lookup, purge, limits, alive
 }
 
 // LoadHeader seeds the tables from a capture's header blocks.
@@ -116,6 +230,9 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 	for i := range h.Threads {
 		t := threadFromCapture(&h.Threads[i])
 		t.ContainerID = containerIDFromCgroups(t.Cgroups)
+		if in.threads[t.Tid] == nil && !in.keepThread() {
+			continue
+		}
 		in.threads[t.Tid] = t
 	}
 	// Threads of one process share the main thread's fd table when they were cloned with
@@ -166,6 +283,9 @@ func (in *Inspector) fixServerSockets() {
 func (in *Inspector) AddThread(t *Thread) {
 	if t.fdt == nil {
 		t.fdt = newFDTable()
+	}
+	if in.threads[t.Tid] == nil && !in.keepThread() {
+		return
 	}
 	in.threads[t.Tid] = t
 	in.last = nil
@@ -235,14 +355,18 @@ func (in *Inspector) getThread(tid int64) *Thread {
 		return t
 	}
 	if t := in.lookUp(tid); t != nil {
-		in.threads[tid] = t
+		if in.keepThread() {
+			in.threads[tid] = t
+		}
 		in.last = t
 		return t
 	}
 	t := &Thread{Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1, Vtid: -1, Vpid: -1, FdLimit: -1,
 		Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
-	in.threads[tid] = t
+	if in.keepThread() {
+		in.threads[tid] = t
+	}
 	in.last = t
 	return t
 }
@@ -326,6 +450,9 @@ func (in *Inspector) Process(ev *event.Event) {
 	if in.purgeContainers {
 		in.maybePurgeContainers(ev.TS)
 	}
+	if in.alive != nil {
+		in.maybeScanThreads(ev.TS)
+	}
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
 		if ev.Type == 234 { // procinfo
@@ -341,6 +468,7 @@ func (in *Inspector) Process(ev *event.Event) {
 	}
 	t := in.getThread(ev.Tid)
 	in.Thread = t
+	t.lastEventTS = ev.TS
 	if ev.IsEnter() {
 		t.lastFd = -1
 		t.lastType = ev.Type

@@ -46,7 +46,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 			ino, _ := ev.Uint(3)
 			for _, i := range []int{1, 2} {
 				if fd, ok := ev.Int(i); ok {
-					in.setFD(t, t.addFD(&FD{Num: fd, Type: capture.FDFifo, Ino: ino}))
+					in.newFD(t, &FD{Num: fd, Type: capture.FDFifo, Ino: ino})
 				}
 			}
 		}
@@ -56,7 +56,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 			dst, _ := ev.Uint(4)
 			for _, i := range []int{1, 2} {
 				if fd, ok := ev.Int(i); ok {
-					in.setFD(t, t.addFD(&FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst}))
+					in.newFD(t, &FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst})
 				}
 			}
 		}
@@ -126,7 +126,7 @@ func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 
 func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
 	if fd, ok := ev.Int(0); ok && fd >= 0 {
-		in.setFD(t, t.addFD(&FD{Num: fd, Type: typ}))
+		in.newFD(t, &FD{Num: fd, Type: typ})
 	}
 }
 
@@ -226,7 +226,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		f.Type = capture.FDDirectory
 	}
 	f.Name = in.fullPath(t, name, dirfd, hasDirfd)
-	in.setFD(t, t.addFD(f))
+	in.newFD(t, f)
 	in.FDNameChanged = true // the new fd got its name from this event
 }
 
@@ -257,7 +257,7 @@ func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
 	default:
 		return // sysdig does not track sockets of other families
 	}
-	in.setFD(t, t.addFD(f))
+	in.newFD(t, f)
 }
 
 // l4FromSocket infers the transport from socket()'s type and protocol, as sysdig does.
@@ -414,7 +414,7 @@ func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
 	if !applyTuple(f, ev.Param(1)) {
 		f.Type = capture.FDUnknown
 	}
-	in.setFD(t, t.addFD(f))
+	in.newFD(t, f)
 }
 
 func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
@@ -441,7 +441,7 @@ func (in *Inspector) parseDup(ev *event.Event, t *Thread, _ int) {
 	}
 	c := *in.FD
 	c.Num = nfd
-	in.setFD(t, t.addFD(&c))
+	in.newFD(t, &c)
 }
 
 func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
@@ -474,13 +474,6 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 			m.Gid = uint32(e)
 		}
 	}
-}
-
-// setFD makes a newly created fd the event's fd, as sysdig's creators do.
-func (in *Inspector) setFD(t *Thread, f *FD) {
-	in.FD = f
-	t.lastFd = f.Num
-	in.FDNum = f.Num
 }
 
 // parseConnectEnter records the address a socket connects to, as sysdig does on the enter

@@ -186,7 +186,9 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 			return
 		}
 		child = &Thread{Tid: res}
-		in.threads[res] = child
+		if in.keepThread() {
+			in.threads[res] = child
+		}
 	}
 	parent := t
 	if res == 0 {

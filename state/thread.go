@@ -176,6 +176,7 @@ type Thread struct {
 	lastType     uint16
 	lastFd       int64
 	lastEnterTS  uint64
+	lastEventTS  uint64 // the thread's last event (the live scan for threads whose exit was dropped)
 	Latency      uint64
 	lastValid    bool
 	lastEnter    []byte // copy of the last enter event, for exit parsers

@@ -143,7 +143,8 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	p.in.SetThreadLookup(state.LookupFromProcessList(func(tid int64) (capture.Thread, bool) {
 		return procfs.ReadThread("/proc", tid)
 	}))
-	p.in.PurgeContainers(true) // containers whose threads are gone leave the state, as in sysdig live
+	p.in.PurgeContainers(true)       // containers whose threads are gone leave the state, as in sysdig live
+	p.in.SetThreadAlive(threadAlive) // and threads whose exit was lost, after --thread-timeout
 	ctr.w.Drain()
 	if o.write != "" {
 		d, err := openDumper(o.write, withoutUsers(o, h), o.compress, o.rotation(), p.in.Snapshot)
@@ -230,7 +231,8 @@ func serveMetrics(addr string, p *pipeline, stats *finalStats, pr *probe.Probe, 
 	err := errors.Join(
 		metrics.RegisterLoop(reg, p.loop.Load),
 		metrics.RegisterProbe(reg, func() ([]uint64, []uint64, bool) { return stats.pollPerCPU(pr) }),
-		metrics.RegisterContainers(reg, res.Stats))
+		metrics.RegisterContainers(reg, res.Stats),
+		metrics.RegisterState(reg, p.in.Dropped))
 	if err == nil && p.metrics != nil {
 		err = p.metrics(reg)
 	}

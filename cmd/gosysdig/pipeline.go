@@ -95,7 +95,7 @@ func bufFormat(o *options) event.BufFormat {
 }
 
 func newPipeline(w io.Writer, o *options, args []string) (*pipeline, error) {
-	p := &pipeline{o: o, in: state.New(), bw: newOutput(w, o), stderr: o.stderr}
+	p := &pipeline{o: o, in: newState(), bw: newOutput(w, o), stderr: o.stderr}
 	if p.stderr == nil {
 		p.stderr = os.Stderr
 	}

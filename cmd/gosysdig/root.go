@@ -119,6 +119,7 @@ func newRootCmd() *cobra.Command {
 	f.IntVarP(&o.maxFiles, "limit", "W", 0, "with -C/-e: keep a ring of this many files; with -G: stop after this many")
 	addSysdigFlags(cmd, &o) // -t, -d, -E, -P, -U... and the flags refused with a reason: flags_sysdig.go
 	addContainerFlags(cmd)  // --docker-socket and the like: see live.go
+	addLimitFlags(cmd)      // --max-threads and the like: see limits.go
 	addChiselFlags(cmd, &o) // -i NAME, and -cl (parsed as -c l): see chisel.go
 	cmd.AddCommand(newRulesCmd())
 	cmd.AddCommand(newUICmd())

@@ -21,7 +21,6 @@ import (
 	"github.com/gosysdig/gosysdig/metrics"
 	"github.com/gosysdig/gosysdig/rules"
 	"github.com/gosysdig/gosysdig/session"
-	"github.com/gosysdig/gosysdig/state"
 )
 
 // rulesOptions are the flags of `gosysdig rules`, Falco's.
@@ -89,6 +88,7 @@ func newRulesCmd() *cobra.Command {
 	f.StringVar(&ro.metricsAddr, "metrics-addr", "", "serve Prometheus metrics (events, drops, alerts per rule, outputs, state sizes) on /metrics and a health check on /healthz at this address (host:port) while tracing live")
 	_ = f.MarkHidden("ready-file")
 	addContainerFlags(cmd) // live container metadata, as the root command
+	addLimitFlags(cmd)
 	return cmd
 }
 
@@ -143,7 +143,7 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 	}
 	o := &options{read: ro.read, numEvents: ro.numEvents, duration: ro.duration, readyFile: ro.readyFile,
 		ringBytes: ro.ringBytes, metricsAddr: ro.metricsAddr}
-	p := &pipeline{o: o, in: state.New(), bw: session.NewOutput(io.Discard, session.Unbuffered), stderr: stderr}
+	p := &pipeline{o: o, in: newState(), bw: session.NewOutput(io.Discard, session.Unbuffered), stderr: stderr}
 	p.ctx = &fields.Ctx{In: p.in, Buf: event.BufNormal, MaxLen: 80}
 	rs := &rulesSink{eng: eng, outs: outs, counts: map[string]*atomic.Int64{}, stderr: stderr}
 	for _, r := range eng.Rules {
