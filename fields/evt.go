@@ -35,6 +35,20 @@ func (c *Ctx) keep(i int, b []byte) []byte {
 
 func (c *Ctx) resolver() event.Resolver { return state.Resolver{In: c.In} }
 
+// argEvent finds the event and parameter an evt.arg-style argument names: the event's own, or
+// with ExitArgsFromEnter on an exit, its enter event's when the exit has no such parameter.
+func argEvent(c *Ctx, a *Arg) (*event.Event, int) {
+	if i := paramByArg(c.Ev, a); i >= 0 {
+		return c.Ev, i
+	}
+	if c.ExitArgsFromEnter && !a.HasN && !c.Ev.IsEnter() && c.In != nil && c.In.EnterOf(&c.enter) {
+		if i := paramByArg(&c.enter, a); i >= 0 {
+			return &c.enter, i
+		}
+	}
+	return nil, -1
+}
+
 // paramByArg finds the parameter an evt.arg-style argument names: by index or by name.
 func paramByArg(e *event.Event, a *Arg) int {
 	if a.HasN {
@@ -151,11 +165,11 @@ func init() {
 			return bstr(c.keep(0, b))
 		}},
 		&Field{Name: "evt.arg", Kind: KString, Arg: ArgRequired, Desc: "one argument, by name (evt.arg.fd) or index (evt.arg[0]), resolved", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			i := paramByArg(c.Ev, a)
+			ev, i := argEvent(c, a)
 			if i < 0 {
 				return Value{}, false
 			}
-			v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, c.MaxLen, c.resolver())
+			v, r := ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, c.MaxLen, c.resolver())
 			c.keep(0, v)
 			c.keep(1, r)
 			if len(r) > 0 {
@@ -232,12 +246,12 @@ func init() {
 
 // rawArg returns a parameter's raw value: numbers as numbers, strings as strings.
 func rawArg(c *Ctx, a *Arg) (Value, bool) {
-	i := paramByArg(c.Ev, a)
+	ev, i := argEvent(c, a)
 	if i < 0 {
 		return Value{}, false
 	}
-	p := c.Ev.Param(i)
-	pi := &c.Ev.Info.Params[i]
+	p := ev.Param(i)
+	pi := &ev.Info.Params[i]
 	switch pi.Type {
 	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64, event.PTErrno, event.PTFd, event.PTPid:
 		v, ok := event.DecodeInt(p)
@@ -258,6 +272,6 @@ func rawArg(c *Ctx, a *Arg) (Value, bool) {
 	case event.PTCharbuf, event.PTFspath, event.PTFsrelpath:
 		return bstr(event.CString(p))
 	}
-	v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, nil)
+	v, _ := ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, nil)
 	return bstr(c.keep(0, v))
 }

@@ -55,7 +55,12 @@ type Ctx struct {
 	// 'r' relative to the first event, 'd' the thread's enter-to-exit latency, 'D' delta from
 	// the previous event formatted.
 	TimeType byte
+	// ExitArgsFromEnter makes evt.arg and evt.rawarg of an exit event read a parameter the
+	// exit lacks from its enter event, as today's Falco, whose exit events carry the enter's
+	// parameters (the rules engine sets it; sysdig 0.29.3 does not do this).
+	ExitArgsFromEnter bool
 
+	enter   event.Event // the exit's enter event, decoded for ExitArgsFromEnter
 	scratch [4][]byte
 	more    ctxMore // state of fields that remember earlier events (fields/evt_more.go)
 }

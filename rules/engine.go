@@ -88,9 +88,10 @@ func (e *Engine) EventTypes() []bool {
 // index lookup and no allocation.
 func (e *Engine) Match(c *fields.Ctx) []*Rule {
 	t := int(c.Ev.Type)
-	if t >= len(e.byType) {
+	if t >= len(e.byType) || syscallEnter[t] {
 		return nil
 	}
+	c.ExitArgsFromEnter = true
 	idx := e.byType[t]
 	if len(idx) == 0 {
 		return nil
@@ -107,6 +108,22 @@ func (e *Engine) Match(c *fields.Ctx) []*Rule {
 	}
 	return e.hits
 }
+
+// syscallEnter marks the enter events of system calls. The engine follows today's Falco
+// (0.42 and later, whose rules files no longer say evt.dir): rules see a system call once, at
+// its exit, which carries the enter's parameters too; events that only have an enter side
+// (procexit, switch, signaldeliver, container, procinfo and the like) are seen as they are.
+var syscallEnter = func() []bool {
+	meta := map[string]bool{"procexit": true, "switch": true, "drop": true, "sysdigevent": true,
+		"container": true, "signaldeliver": true, "procinfo": true, "cpu_hotplug": true, "k8s": true,
+		"mesos": true, "notification": true, "infra": true, "page_fault": true}
+	out := make([]bool, event.MaxType)
+	for t := 0; t+1 < event.MaxType; t += 2 {
+		in, ex := event.Lookup(uint16(t)), event.Lookup(uint16(t+1))
+		out[t] = in != nil && ex != nil && in.Name == ex.Name && !meta[in.Name]
+	}
+	return out
+}()
 
 // Alert is one rule firing (or an engine message such as dropped events).
 type Alert struct {

@@ -255,7 +255,7 @@ func TestFolderInNameOrder(t *testing.T) {
 	eng := s.NewEngine(Selection{MinPriority: PriorityDebug})
 	for _, tr := range traceNames {
 		got := ruleCounts(t, tr, eng)["Named close"]
-		if want := filterCount(t, tr, "evt.type = close and proc.name in (cat, python)"); got != want {
+		if want := filterCount(t, tr, "evt.type = close and evt.dir = < and proc.name in (cat, python)"); got != want {
 			t.Errorf("%s: Named close %d, want %d", tr, got, want)
 		}
 	}
@@ -421,6 +421,41 @@ func TestAmendErrors(t *testing.T) {
 		_, err := Load([]Source{{Name: "a.yaml", Data: []byte(base)}, {Name: "b.yaml", Data: []byte(src)}})
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "b.yaml:") {
 			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}
+
+// TestExitOnlyWithEnterArgs holds today's Falco's view of system calls: a rule sees each call
+// once, at its exit, and reads the enter's parameters there (close's fd, read's size), while a
+// plain filter (sysdig's) sees the enter as well and finds those parameters on it only.
+func TestExitOnlyWithEnterArgs(t *testing.T) {
+	tracesDir(t)
+	s, err := Load([]Source{{Name: "t.yaml", Data: []byte(`
+- rule: Close of an fd
+  desc: d
+  condition: evt.type = close and evt.arg.fd >= 0
+  output: "closed %evt.arg.fd res=%evt.res"
+  priority: INFO
+- rule: Any close
+  desc: d
+  condition: evt.type = close
+  output: "close"
+  priority: INFO
+`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := s.NewEngine(Selection{MinPriority: PriorityDebug, MatchAll: true})
+	for _, tr := range []string{"open-multiple-files", "cat_write"} { // syscall has no close
+		got := ruleCounts(t, tr, eng)
+		exits := filterCount(t, tr, "evt.type = close and evt.dir = <")
+		enters := filterCount(t, tr, "evt.type = close and evt.dir = > and evt.arg.fd >= 0")
+		if got["Any close"] != exits {
+			t.Errorf("%s: a condition without evt.dir fired %d times, want once per close exit (%d)", tr, got["Any close"], exits)
+		}
+		// Every close exit whose enter the capture holds reads its fd from the enter.
+		if got["Close of an fd"] == 0 || got["Close of an fd"] > exits || got["Close of an fd"] < enters-1 {
+			t.Errorf("%s: the fd of the enter was read on %d exits (%d exits, %d enters)", tr, got["Close of an fd"], exits, enters)
 		}
 	}
 }

@@ -563,6 +563,12 @@ func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
 	return e.Set(t.lastEnter, t.lastEnterHdr, info) == nil
 }
 
+// EnterOf decodes into e the enter event the current event (an exit) pairs with, when the
+// state kept it: today's Falco reads an exit's enter parameters from the exit itself.
+func (in *Inspector) EnterOf(e *event.Event) bool {
+	return in.Thread != nil && in.enterEvent(in.Thread, e)
+}
+
 func (in *Inspector) parseProcinfo(ev *event.Event) {}
 
 func (in *Inspector) parseEnter(ev *event.Event, t *Thread) { in.parseEnterState(ev, t) }

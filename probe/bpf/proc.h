@@ -153,6 +153,7 @@ struct {
 } exec_flags SEC(".maps");
 
 #define PPM_EXE_WRITABLE 1
+#define PPM_EXE_FROM_MEMFD 4
 
 /* Whether the current credentials may write the executable, following
  * generic_permission: read-only mount or immutable file -> no; fsuid 0
@@ -182,13 +183,32 @@ static __always_inline u32 exe_writable(struct file *f)
 	return (mode & 0002) != 0;
 }
 
+/* Whether the executable is a memfd (memfd_create): its dentry is named
+ * "memfd:NAME" and it has no link in any file system. Later libs report
+ * it as PPM_EXE_FROM_MEMFD (Falco's proc.is_exe_from_memfd); sysdig
+ * 0.29.3 names no such bit and shows the flags it knows. */
+static __always_inline u32 exe_from_memfd(struct file *f)
+{
+	const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+	char p[6] = {};
+
+	if (!name || bpf_probe_read_kernel(p, sizeof(p), name) < 0)
+		return 0;
+	if (p[0] != 'm' || p[1] != 'e' || p[2] != 'm' || p[3] != 'f' || p[4] != 'd' || p[5] != ':')
+		return 0;
+	return BPF_CORE_READ(f, f_inode, i_nlink) == 0;
+}
+
 static __always_inline int on_exec(struct linux_binprm *bprm)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	u32 flags = 0;
+	struct file *exe = BPF_CORE_READ(bprm, file);
 
-	if (exe_writable(BPF_CORE_READ(bprm, file)))
+	if (exe_writable(exe))
 		flags |= PPM_EXE_WRITABLE;
+	if (exe_from_memfd(exe))
+		flags |= PPM_EXE_FROM_MEMFD;
 	bpf_map_update_elem(&exec_flags, &tid, &flags, BPF_ANY);
 	return 0;
 }
