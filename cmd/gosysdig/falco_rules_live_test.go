@@ -192,7 +192,14 @@ func TestLiveFalcoRules(t *testing.T) {
 			}
 		}
 	})
-	for i, c := range FalcoLiveCases {
+	checkFalcoCases(t, FalcoLiveCases, dirs, bdirs, alerts)
+}
+
+// checkFalcoCases requires each case's rule to fire exactly once with the case's marker (the
+// base name of its directory) and never with its benign counterpart's.
+func checkFalcoCases(t *testing.T, cases []falcoLiveCase, dirs, bdirs []string, alerts []falcoAlert) {
+	t.Helper()
+	for i, c := range cases {
 		fired, benign := 0, 0
 		for _, a := range alerts {
 			if a.Rule != c.rule {
@@ -217,4 +224,54 @@ func TestLiveFalcoRules(t *testing.T) {
 			t.Errorf("%s: fired %d times for the benign action", c.rule, benign)
 		}
 	}
+}
+
+// FalcoContainerCases are rules of the same files performed in real podman containers (an
+// image of the host's busybox and bash, no network but loopback). $B is the case's marker.
+var FalcoContainerCases = []falcoLiveCase{
+	{"Launch Package Management Process in Container",
+		`/bin/busybox cp /bin/busybox /tmp/dpkg && /tmp/dpkg $B; true`,
+		`/bin/busybox cp /bin/busybox /tmp/dpkgx && /tmp/dpkgx $B; true`},
+	{"Launch Suspicious Network Tool in Container",
+		`/bin/busybox ln -s /bin/busybox /tmp/nc && /tmp/nc $B 1; true`,
+		`/bin/busybox ln -s /bin/busybox /tmp/ncx && /tmp/ncx $B 1; true`},
+	{"Netcat Remote Code Execution in Container",
+		`/bin/busybox ln -s /bin/busybox /tmp/nc && /tmp/nc -e /bin/true $B 1; true`,
+		`/bin/busybox ln -s /bin/busybox /tmp/nc && /tmp/nc -w 1 $B 1; true`},
+	{"Packet socket created in container",
+		`/bin/busybox arping -c 1 -w 1 -I lo 127.0.0.1 $B; true`,
+		`/bin/busybox ping -c 1 -w 1 127.0.0.1 $B; true`},
+	{"Redirect STDOUT/STDIN to Network Connection in Container",
+		`(/bin/busybox nc -l -p 9000 >/dev/null &) ; sleep 0.3; bash -c 'exec 1>/dev/tcp/127.0.0.1/9000; echo hi' $B; true`,
+		`(/bin/busybox nc -l -p 9000 >/dev/null &) ; sleep 0.3; bash -c 'exec 3>/dev/tcp/127.0.0.1/9000; true' $B; true`},
+}
+
+// TestLiveFalcoRulesInContainers performs the container cases in real podman containers under
+// Falco's default and incubating rules: each rule fires once for its action, never for the
+// benign one.
+func TestLiveFalcoRulesInContainers(t *testing.T) {
+	needRoot(t)
+	needTool(t, "podman", "runc", "busybox", "tar", "ldd")
+	rulesDir := falcoRulesDirLive(t)
+	env, image := podmanSetup(t)
+	bin := buildBinary(t)
+	dirs := make([]string, len(FalcoContainerCases))
+	bdirs := make([]string, len(FalcoContainerCases))
+	for i := range FalcoContainerCases {
+		dirs[i] = fmt.Sprintf("gsdfc-a-%02d", i)
+		bdirs[i] = fmt.Sprintf("gsdfc-b-%02d", i)
+	}
+	alerts := runFalcoRules(t, bin, rulesDir, func() {
+		for i, c := range FalcoContainerCases {
+			for _, run := range []struct{ script, marker string }{{c.attack, dirs[i]}, {c.benign, bdirs[i]}} {
+				cmd := exec.Command("podman", "run", "--rm", "--network", "none", "-e", "B="+run.marker,
+					image, "/bin/bash", "-c", run.script)
+				cmd.Env = append(os.Environ(), env...)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Errorf("%s: %q: %v\n%s", c.rule, run.script, err, out)
+				}
+			}
+		}
+	})
+	checkFalcoCases(t, FalcoContainerCases, dirs, bdirs, alerts)
 }

@@ -11,7 +11,8 @@ import (
 var falcoRuleDecl = regexp.MustCompile(`(?m)^- rule: *(.+?) *$`)
 
 // TestFalcoRulesTable keeps README's table of Falco's rules true: one row per rule of each of
-// the four files, "fires live (tested)" exactly for the rules TestLiveFalcoRules performs (in
+// the four files, "fires live (tested)" exactly for the rules TestLiveFalcoRules and
+// TestLiveFalcoRulesInContainers perform (in
 // falco_rules.yaml and falco-incubating_rules.yaml, the files the live test loads them from),
 // "loads only" for the others.
 func TestFalcoRulesTable(t *testing.T) {
@@ -28,7 +29,7 @@ func TestFalcoRulesTable(t *testing.T) {
 		}
 	}
 	live := map[string]bool{}
-	for _, c := range FalcoLiveCases {
+	for _, c := range append(append([]falcoLiveCase(nil), FalcoLiveCases...), FalcoContainerCases...) {
 		live[c.rule] = true
 	}
 	n := 0
