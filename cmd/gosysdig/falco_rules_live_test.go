@@ -229,6 +229,10 @@ func checkFalcoCases(t *testing.T, cases []falcoLiveCase, dirs, bdirs []string, 
 // FalcoContainerCases are rules of the same files performed in real podman containers (an
 // image of the host's busybox and bash, no network but loopback). $B is the case's marker.
 var FalcoContainerCases = []falcoLiveCase{
+	// A binary copied into the container's upper layer and run, against one of its image.
+	{"Drop and execute new binary in container",
+		`/bin/busybox cp /bin/busybox /tmp/gsdnew && /tmp/gsdnew true $B; true`,
+		`/bin/busybox true $B`},
 	{"Launch Package Management Process in Container",
 		`/bin/busybox cp /bin/busybox /tmp/dpkg && /tmp/dpkg $B; true`,
 		`/bin/busybox cp /bin/busybox /tmp/dpkgx && /tmp/dpkgx $B; true`},

@@ -153,7 +153,9 @@ struct {
 } exec_flags SEC(".maps");
 
 #define PPM_EXE_WRITABLE 1
+#define PPM_EXE_UPPER_LAYER 2
 #define PPM_EXE_FROM_MEMFD 4
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
 
 /* Whether the current credentials may write the executable, following
  * generic_permission: read-only mount or immutable file -> no; fsuid 0
@@ -199,6 +201,25 @@ static __always_inline u32 exe_from_memfd(struct file *f)
 	return BPF_CORE_READ(f, f_inode, i_nlink) == 0;
 }
 
+/* Whether the executable lives in an overlayfs upper layer (a container
+ * wrote or copied it up) rather than in its image's lower layers. The
+ * overlay inode embeds the VFS inode, directly followed by the upper
+ * dentry (struct ovl_inode), which is set once the file exists above:
+ * read past the inode, whose size the running kernel's BTF gives, so that
+ * no overlayfs type (absent when overlay is a module) is needed. Later
+ * libs report it as PPM_EXE_UPPER_LAYER (proc.is_exe_upper_layer). */
+static __always_inline u32 exe_upper_layer(struct file *f)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct dentry *upper = NULL;
+
+	if (!ino || BPF_CORE_READ(ino, i_sb, s_magic) != OVERLAYFS_SUPER_MAGIC)
+		return 0;
+	if (bpf_probe_read_kernel(&upper, sizeof(upper), (char *)ino + bpf_core_type_size(struct inode)) < 0)
+		return 0;
+	return upper != NULL;
+}
+
 static __always_inline int on_exec(struct linux_binprm *bprm)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
@@ -209,6 +230,8 @@ static __always_inline int on_exec(struct linux_binprm *bprm)
 		flags |= PPM_EXE_WRITABLE;
 	if (exe_from_memfd(exe))
 		flags |= PPM_EXE_FROM_MEMFD;
+	if (exe_upper_layer(exe))
+		flags |= PPM_EXE_UPPER_LAYER;
 	bpf_map_update_elem(&exec_flags, &tid, &flags, BPF_ANY);
 	return 0;
 }
