@@ -155,12 +155,6 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 		p.dump = d
 		ctr.attach(d)
 	}
-	if o.readyFile != "" {
-		if err := os.WriteFile(o.readyFile, []byte("ready\n"), 0o644); err != nil {
-			pr.Close()
-			return &exitError{code: 1, msg: fmt.Sprintf("ready file: %v", err)}
-		}
-	}
 	// SIGINT, SIGTERM and -M end the capture by stopping the probe: the pipeline reads what is
 	// still in the ring, sees the end of its source, flushes the output and the capture file,
 	// and prints the summary. Signals are watched apart from the ticks below (which may write on
@@ -209,6 +203,13 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			return &exitError{code: 1, msg: err.Error()}
 		}
 		defer srv.Close()
+	}
+	// Ready once everything is up, metrics included.
+	if o.readyFile != "" {
+		if err := os.WriteFile(o.readyFile, []byte("ready\n"), 0o644); err != nil {
+			pr.Close()
+			return &exitError{code: 1, msg: fmt.Sprintf("ready file: %v", err)}
+		}
 	}
 	src := &liveSource{p: pr, ctr: ctr.w}
 	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
