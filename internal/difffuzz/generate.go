@@ -16,12 +16,13 @@ var favourites = []uint16{2, 4, 18, 20, 22, 24, 30, 34, 42, 60, 94, 124, 150, 22
 // singles are events with no exit: sched switch, procinfo, procexit.
 var singles = []uint16{152, 234, 186}
 
-var clones = map[uint16]bool{223: true, 225: true, 227: true, 335: true, 217: true, 219: true, 221: true}
+var clones = map[uint16]bool{15: true, 157: true, 183: true, 185: true, 223: true, 225: true, 227: true, 335: true, 217: true, 219: true, 221: true}
 
 // Generate builds the capture for one seed: the same seed gives the same capture.
 func Generate(seed int64) *Capture {
 	r := rand.New(rand.NewSource(seed))
-	g := &gen{r: r, ts: 1600000000000000000 + uint64(r.Intn(1e9)), types: usableTypes()}
+	g := &gen{r: r, ts: 1600000000000000000 + uint64(r.Intn(1e9)), types: usableTypes(),
+		pid: map[int64]int64{}, ptid: map[int64]int64{}}
 	c := &Capture{}
 	h := &c.Header
 	h.Machine = &capture.MachineInfo{NumCPUs: 4, MemBytes: 8 << 30, MaxPid: 4194304, Hostname: "fuzz"}
@@ -51,6 +52,7 @@ func Generate(seed int64) *Capture {
 			}
 			h.Threads = append(h.Threads, th)
 			g.tids = append(g.tids, tid)
+			g.pid[tid], g.ptid[tid] = pid, 1
 			tid += int64(1 + r.Intn(3))
 		}
 		tid += int64(r.Intn(50))
@@ -97,12 +99,26 @@ func (g *gen) pair(c *Capture, t uint16, tid int64) {
 		g.fds = append(g.fds, fd)
 		over = map[int][]byte{0: le(8, uint64(fd))}
 	}
-	if clones[x] && r.Intn(4) > 0 {
+	if clones[x] {
+		// The kernel fills a clone exit's tid, pid and ptid from the thread that returns:
+		// random values there are inputs no capture holds, so they follow the event's thread
+		// (parent) or the new thread (child: pid is the parent's for CLONE_THREAD, else its own).
 		child := int64(2000 + r.Intn(100))
-		c.Events = append(c.Events, g.ev(x, tid, map[int][]byte{0: le(8, uint64(child))}))
-		g.tids = append(g.tids, child)
+		if r.Intn(4) == 0 {
+			child = g.tid()
+		}
+		ppid := g.pidOf(tid)
+		c.Events = append(c.Events, g.ev(x, tid, map[int][]byte{0: le(8, uint64(child)),
+			3: le(8, uint64(tid)), 4: le(8, uint64(ppid)), 5: le(8, uint64(g.ptid[tid]))}))
 		if r.Intn(4) > 0 {
-			c.Events = append(c.Events, g.ev(x, child, map[int][]byte{0: le(8, 0)}))
+			cpid := child
+			if r.Intn(3) == 0 {
+				cpid = ppid
+			}
+			g.tids = append(g.tids, child)
+			g.pid[child], g.ptid[child] = cpid, tid
+			c.Events = append(c.Events, g.ev(x, child, map[int][]byte{0: le(8, 0),
+				3: le(8, uint64(child)), 4: le(8, uint64(cpid)), 5: le(8, uint64(tid))}))
 		}
 		return
 	}
@@ -144,4 +160,12 @@ func (g *gen) fdTable() []capture.FD {
 		g.fds = append(g.fds, fd.Fd)
 	}
 	return fds
+}
+
+// pidOf is a thread's process id: its own id for threads no process list or clone made.
+func (g *gen) pidOf(tid int64) int64 {
+	if p, ok := g.pid[tid]; ok {
+		return p
+	}
+	return tid
 }
