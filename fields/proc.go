@@ -162,7 +162,17 @@ func init() {
 		}),
 	)
 	register("thread",
-		tfield("thread.tid", KInt, "thread id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Tid) }),
+		// thread.tid is the event's tid even when the event has no thread (a switch by a tid
+		// never seen): libsinsp extracts it from the event, not the thread.
+		&Field{Name: "thread.tid", Kind: KInt, Desc: "thread id", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if t := thread(c); t != nil {
+				return i64(t.Tid)
+			}
+			if c.Ev == nil {
+				return Value{}, false
+			}
+			return i64(c.Ev.Tid)
+		}},
 		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.Tid == t.Pid) }),
 		tfield("thread.vtid", KInt, "thread id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			if t.Vtid == -1 {

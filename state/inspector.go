@@ -466,6 +466,18 @@ func (in *Inspector) Process(ev *event.Event) {
 		in.parseContainer(ev)
 		return
 	}
+	if ev.Type == 146 || ev.Type == 152 {
+		// libsinsp resets a switch event without asking the OS for its thread (query_os off),
+		// so a tid never seen gets no placeholder: the event has no thread, and the tid stays
+		// unknown to PID parameters (next=TID prints no comm) and later events.
+		if in.threads[ev.Tid] == nil {
+			if t := in.lookUp(ev.Tid); t != nil {
+				in.threads[ev.Tid] = t
+			} else {
+				return
+			}
+		}
+	}
 	t := in.getThread(ev.Tid)
 	in.Thread = t
 	t.lastEventTS = ev.TS
