@@ -101,3 +101,21 @@ func TestExecveExepathFromEntry(t *testing.T) {
 		}
 	}
 }
+
+// TestFcntlDupfd: both of fcntl's duplicating commands (PPM_FCNTL_F_DUPFD 1 and
+// PPM_FCNTL_F_DUPFD_CLOEXEC 26) make the result a copy of the fd; F_GETFD (2) does not.
+func TestFcntlDupfd(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  byte
+		want bool
+	}{{1, true}, {26, true}, {2, false}} {
+		f := newFeeder(t)
+		f.ev(100, 150, i64(0), []byte{tc.cmd})
+		f.ev(100, 151, i64(40))
+		if got := f.in.Lookup(100).FD(40) != nil; got != tc.want {
+			t.Errorf("cmd %d: fd 40 exists %v, want %v", tc.cmd, got, tc.want)
+		} else if got && f.in.Lookup(100).FD(40).Name != "/dev/null" {
+			t.Errorf("cmd %d: fd 40 named %q", tc.cmd, f.in.Lookup(100).FD(40).Name)
+		}
+	}
+}

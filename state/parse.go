@@ -17,8 +17,8 @@ const (
 	ppmAFInet6       = 10
 	ppmAFNetlink     = 16
 	atFdcwd          = -100
-	ppmFDupfd        = 1 // fcntl_commands PPM_FCNTL_F_DUPFD
-	ppmFDupfdCloexec = 11
+	ppmFDupfd        = 1  // fcntl_commands PPM_FCNTL_F_DUPFD
+	ppmFDupfdCloexec = 26 // PPM_FCNTL_F_DUPFD_CLOEXEC (ppm_events_public.h; the probe maps 1030 to it)
 )
 
 func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
