@@ -254,3 +254,13 @@ func shellWords(s string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// TestRelTimePadded: evt.reltime is PF_10_PADDED_DEC in libsinsp: under a second it prints
+// zero-padded to nine digits, as sysdig printed it for this capture (its golden's first line).
+func TestRelTimePadded(t *testing.T) {
+	bin := buildBinary(t)
+	got := runCase(bin, filepath.Join("..", "..", "testdata", "corpus", "mid_files.scap"), []string{"-p", "%evt.reltime"})
+	if first, _, _ := strings.Cut(string(got), "\n"); first != "044151701" {
+		t.Fatalf("first line %q, want %q", first, "044151701")
+	}
+}
