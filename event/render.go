@@ -612,6 +612,10 @@ func isV4Mapped(b []byte) bool {
 	return b[10] == 0xff && b[11] == 0xff
 }
 
+// AppendSockaddr renders a PT_SOCKADDR value as sysdig prints it (the name libsinsp gives a
+// socket at bind).
+func AppendSockaddr(dst, p []byte) []byte { return appendSockaddr(dst, p) }
+
 func appendSockaddr(dst, p []byte) []byte {
 	switch p[0] {
 	case afUnix:

@@ -119,3 +119,29 @@ func TestFcntlDupfd(t *testing.T) {
 		}
 	}
 }
+
+// TestBindNamesSocket: a successful bind names the socket by its address as the parameter
+// prints, whatever the family; only a real port makes an IPv4 socket a server (libsinsp).
+func TestBindNamesSocket(t *testing.T) {
+	for _, tc := range []struct {
+		family uint32
+		addr   []byte
+		want   string
+		server bool
+	}{
+		{2, []byte{2, 127, 0, 0, 1, 0, 0}, "127.0.0.1:0", false},
+		{2, []byte{2, 127, 0, 0, 1, 0x50, 0}, "127.0.0.1:80", true},
+		{1, append([]byte{1}, str("/tmp/s.sock")...), "/tmp/s.sock", false},
+		{16, []byte{16}, "family 16", false},
+	} {
+		f := newFeeder(t)
+		f.ev(100, 18, u32(tc.family), u32(2), u32(0))
+		f.ev(100, 19, i64(4))
+		f.ev(100, 20, i64(4))
+		f.ev(100, 21, i64(0), tc.addr)
+		fd := f.in.Lookup(100).FD(4)
+		if fd == nil || fd.Name != tc.want || (fd.Role == roleServer) != tc.server {
+			t.Errorf("bind %q: fd %+v, want name %q server %v", tc.addr, fd, tc.want, tc.server)
+		}
+	}
+}

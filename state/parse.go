@@ -446,11 +446,20 @@ func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
 		return
 	}
 	p := ev.Param(1)
-	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock {
+	// Only a real port makes the socket a server, as in libsinsp (binding port 0 only picks
+	// an address).
+	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock && binary.LittleEndian.Uint16(p[5:]) > 0 {
 		// A bound socket keeps its local address as the server side of its tuple.
 		copy(f.Dip[:4], p[1:5])
 		f.Dport = binary.LittleEndian.Uint16(p[5:])
 		f.Role = roleServer
+	}
+	// As libsinsp's bind exit: whatever the family, a bound socket is named by the address it
+	// was bound to, as the parameter prints (a unix path, "127.0.0.1:0", "family 16"), until a
+	// connect or accept names it by its tuple.
+	if len(p) > 0 {
+		f.Name = string(event.AppendSockaddr(nil, p))
+		in.FDNameChanged = true
 	}
 }
 
