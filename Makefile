@@ -1,7 +1,7 @@
 # gosysdig: build, test, benchmark.
 GO ?= go
 
-.PHONY: all build test vet fuzz difffuzz bench bench-live generate check-generate man release image
+.PHONY: all build test vet fuzz difffuzz bench bench-live generate check-generate man release image corpus corpus-golden
 
 # The version `gosysdig version` prints in release builds and the image's tag: the sysdig release
 # gosysdig follows, then this tree's commit.
@@ -94,3 +94,15 @@ generate:
 # CI: a rebuild of every generated file must change nothing.
 check-generate: generate
 	git diff --exit-code -- event/table_gen.go probe/
+
+# Re-record the project's own capture corpus (testdata/corpus/*.scap) with gosysdig's live probe
+# from the workloads in internal/corpus/workload (root; sysdig 0.29.3 must read each back), then
+# write sysdig 0.29.3's goldens for every capture x case of testdata/corpus/cases.tsv.
+# TestCompatCorpus (cmd/gosysdig) compares gosysdig with them and needs neither.
+corpus:
+	scripts/corpus-record.sh
+	$(MAKE) corpus-golden
+
+corpus-golden:
+	scripts/corpus-golden.sh
+	@du -sh testdata

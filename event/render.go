@@ -589,6 +589,20 @@ func AppendIPv6(dst []byte, b []byte) []byte {
 	return dst
 }
 
+// tupleV4 is libsinsp's is_ipv4_mapped_ipv6, which decides whether an IPv6 tuple prints as
+// IPv4: a v4-mapped address, or the all-zero one (an unbound end, "assumed IPv4").
+func tupleV4(b []byte) bool {
+	if isV4Mapped(b) {
+		return true
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func isV4Mapped(b []byte) bool {
 	for i := 0; i < 10; i++ {
 		if b[i] != 0 {
@@ -597,6 +611,10 @@ func isV4Mapped(b []byte) bool {
 	}
 	return b[10] == 0xff && b[11] == 0xff
 }
+
+// AppendSockaddr renders a PT_SOCKADDR value as sysdig prints it (the name libsinsp gives a
+// socket at bind).
+func AppendSockaddr(dst, p []byte) []byte { return appendSockaddr(dst, p) }
 
 func appendSockaddr(dst, p []byte) []byte {
 	switch p[0] {
@@ -643,7 +661,8 @@ func appendTuple(dst, p []byte) []byte {
 			return append(dst, "INVALID IPv6"...)
 		}
 		sip, dip := p[1:17], p[19:35]
-		if isV4Mapped(sip) && isV4Mapped(dip) {
+		v4 := tupleV4(sip) && tupleV4(dip)
+		if v4 {
 			dst = appendIPv4(dst, sip[12:])
 		} else {
 			dst = AppendIPv6(dst, sip)
@@ -651,7 +670,7 @@ func appendTuple(dst, p []byte) []byte {
 		dst = append(dst, ':')
 		dst = strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint16(p[17:])), 10)
 		dst = append(dst, "->"...)
-		if isV4Mapped(sip) && isV4Mapped(dip) {
+		if v4 {
 			dst = appendIPv4(dst, dip[12:])
 		} else {
 			dst = AppendIPv6(dst, dip)

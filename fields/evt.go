@@ -88,7 +88,7 @@ func init() {
 		&Field{Name: "evt.rawtime.s", Kind: KUint, Desc: "event timestamp, whole seconds since the epoch", Extract: func(c *Ctx, a *Arg) (Value, bool) { return u64(c.Ev.TS / 1e9) }},
 		&Field{Name: "evt.rawtime.ns", Kind: KUint, Desc: "nanosecond part of the event timestamp", Extract: func(c *Ctx, a *Arg) (Value, bool) { return padded(KUint, c.Ev.TS%1e9) }},
 		&Field{Name: "evt.reltime", Kind: KRelTime, Desc: "time since the first event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			return Value{Kind: KRelTime, Int: int64(c.Ev.TS - c.FirstTS)}, true
+			return padded(KRelTime, c.Ev.TS-c.FirstTS) // PF_10_PADDED_DEC: %09 in sysdig
 		}},
 		&Field{Name: "evt.outputtime", Kind: KAbsTime, Desc: "event timestamp in the format chosen for output (-t)", Extract: outputTime},
 		&Field{Name: "evt.latency", Kind: KRelTime, Desc: "time from a call's enter event to its exit event, in ns (0 on enters)", Extract: func(c *Ctx, a *Arg) (Value, bool) {

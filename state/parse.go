@@ -17,8 +17,8 @@ const (
 	ppmAFInet6       = 10
 	ppmAFNetlink     = 16
 	atFdcwd          = -100
-	ppmFDupfd        = 1 // fcntl_commands PPM_FCNTL_F_DUPFD
-	ppmFDupfdCloexec = 11
+	ppmFDupfd        = 1  // fcntl_commands PPM_FCNTL_F_DUPFD
+	ppmFDupfdCloexec = 26 // PPM_FCNTL_F_DUPFD_CLOEXEC (ppm_events_public.h; the probe maps 1030 to it)
 )
 
 func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
@@ -167,6 +167,12 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 	return string(event.AppendJoinPath(nil, base, name))
 }
 
+// usableEnterName is libsinsp's test for an entry's path parameter overriding the exit's: any
+// stored value (an empty string is one byte, its NUL) except the driver's "(NULL)".
+func usableEnterName(raw []byte) bool {
+	return len(raw) != 0 && string(event.CString(raw)) != "(NULL)"
+}
+
 func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	fd, ok := ev.Int(0)
 	if !ok || fd < 0 {
@@ -219,6 +225,20 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		flags, _ = ev.Uint(3)
 		if ev.Type == 307 {
 			dev, _ = ev.Uint(5)
+		}
+		if in.enterEvent(t, &enter) && enter.Type == ev.Type-1 && enter.NParams() >= 3 && usableEnterName(enter.Param(1)) {
+			name = event.CString(enter.Param(1))
+			flags, _ = enter.Uint(2)
+			dirfd, _ = enter.Int(0)
+		}
+	}
+	// open and creat: sysdig prefers the entry's name (and flags) to the exit's whenever the
+	// entry holds one, even an empty string the probe could not read at entry.
+	if (ev.Type == 3 || ev.Type == 59) && ev.NParams() >= 2 && in.enterEvent(t, &enter) && enter.Type == ev.Type-1 &&
+		enter.NParams() >= 1 && usableEnterName(enter.Param(0)) {
+		name = event.CString(enter.Param(0))
+		if ev.Type == 3 && enter.NParams() >= 2 {
+			flags, _ = enter.Uint(1)
 		}
 	}
 	f := &FD{Num: fd, Type: capture.FDFile, OpenFlags: uint32(flags), Dev: uint32(dev)}
@@ -426,11 +446,20 @@ func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
 		return
 	}
 	p := ev.Param(1)
-	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock {
+	// Only a real port makes the socket a server, as in libsinsp (binding port 0 only picks
+	// an address).
+	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock && binary.LittleEndian.Uint16(p[5:]) > 0 {
 		// A bound socket keeps its local address as the server side of its tuple.
 		copy(f.Dip[:4], p[1:5])
 		f.Dport = binary.LittleEndian.Uint16(p[5:])
 		f.Role = roleServer
+	}
+	// As libsinsp's bind exit: whatever the family, a bound socket is named by the address it
+	// was bound to, as the parameter prints (a unix path, "127.0.0.1:0", "family 16"), until a
+	// connect or accept names it by its tuple.
+	if len(p) > 0 {
+		f.Name = string(event.AppendSockaddr(nil, p))
+		in.FDNameChanged = true
 	}
 }
 

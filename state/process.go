@@ -136,12 +136,8 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	}
 	if p, ok := paramStr(ev, "trusted_exepath"); ok {
 		t.Exepath = p
-	} else if strings.HasPrefix(t.Exe, "/") {
-		// Without the kernel's path (0.29.3's schema, the live probe), an absolute exe is the
-		// program's path; keeping the parent's would name the wrong executable.
-		t.Exepath = t.Exe
 	} else {
-		t.Exepath = "" // unknown, rather than the previous program's
+		in.execEnterPath(ev, t)
 	}
 	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
 	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
@@ -287,4 +283,51 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	if child.fdt == nil {
 		child.fdt = newFDTable()
 	}
+}
+
+// execEnterPath sets exepath as sysdig 0.29.3's execve exit parser: from the entry's filename
+// (execve versions 18 and 19) or dirfd and pathname (execveat), joined to the cwd; "<NA>" when
+// the driver could not read it. Without the entry event, or for older execve versions that
+// carry no filename, exepath stays what it was (a new thread's is empty).
+func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
+	if ev.Type != 289 && ev.Type != 293 && ev.Type != 331 {
+		return
+	}
+	var enter event.Event
+	if !in.enterEvent(t, &enter) || enter.Type != ev.Type-1 {
+		return
+	}
+	if ev.Type != 331 {
+		if enter.NParams() < 1 {
+			return
+		}
+		name := event.CString(enter.Param(0))
+		if strings.HasPrefix(string(name), "<NA>") {
+			t.Exepath = "<NA>"
+			return
+		}
+		t.Exepath = in.fullPath(t, name, 0, false)
+		return
+	}
+	if enter.NParams() < 3 {
+		return
+	}
+	dirfd, _ := enter.Int(0)
+	name := event.CString(enter.Param(1))
+	if strings.HasPrefix(string(name), "<NA>") {
+		t.Exepath = "<NA>"
+		return
+	}
+	flags, _ := enter.Uint(2)
+	const ppmExvatAtEmptyPath = 1
+	if flags&ppmExvatAtEmptyPath != 0 && len(name) == 0 {
+		// The fd itself is the program: its path is the directory fd's name.
+		if f := t.FD(dirfd); f != nil && dirfd != atFdcwd {
+			t.Exepath = f.Name
+		} else {
+			t.Exepath = strings.TrimSuffix(in.Cwd(t), "/")
+		}
+		return
+	}
+	t.Exepath = in.fullPath(t, name, dirfd, true)
 }

@@ -186,6 +186,11 @@ func paramLiteral(p string, dyn map[string][]string) (string, error) {
 		return "", fmt.Errorf("bad param %q", p)
 	}
 	s := fmt.Sprintf("{Name: %q, Type: %s, Fmt: %s, DirFd: -1", parts[0], typeIdent(parts[1]), fmtIdent(parts[2]))
+	if parts[1] == "PT_FSRELPATH" && (len(parts) < 4 || !strings.HasPrefix(parts[3], "dirfd=")) {
+		// Every PT_FSRELPATH in libs' table names its dirfd; the reference writes DIRFD_PARAM(0)
+		// as no info at all (openat's and execveat's entries), so a missing one is parameter 0.
+		s = strings.Replace(s, "DirFd: -1", "DirFd: 0", 1)
+	}
 	if len(parts) == 4 {
 		info := parts[3]
 		switch {
