@@ -169,33 +169,23 @@ func formatValue(v float64) string {
 
 // escapeLabel escapes a label value: backslash, double quote and newline; invalid UTF-8 (rule
 // names come from files) is replaced, so the exposition stays valid.
-func escapeLabel(s string) string {
+func escapeLabel(s string) string { return escape(s, true) }
+
+// escapeHelp escapes a HELP text: backslash and newline (quotes stay as they are).
+func escapeHelp(s string) string { return escape(s, false) }
+
+func escape(s string, quote bool) string {
 	var b bytes.Buffer
 	for _, r := range s {
-		switch r {
-		case '\\':
+		switch {
+		case r == '\\':
 			b.WriteString(`\\`)
-		case '"':
-			b.WriteString(`\"`)
-		case '\n':
+		case r == '\n':
 			b.WriteString(`\n`)
+		case r == '"' && quote:
+			b.WriteString(`\"`)
 		default:
 			b.WriteRune(r) // an invalid byte comes as U+FFFD
-		}
-	}
-	return b.String()
-}
-
-func escapeHelp(s string) string {
-	var b bytes.Buffer
-	for _, r := range s {
-		switch r {
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		default:
-			b.WriteRune(r)
 		}
 	}
 	return b.String()

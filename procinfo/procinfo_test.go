@@ -24,6 +24,18 @@ func TestParseStatCPU(t *testing.T) {
 	}
 }
 
+// writeStat writes ROOT/PID/task/TID/stat.
+func writeStat(t *testing.T, root string, pid, tid int64, stat string) {
+	t.Helper()
+	dir := filepath.Join(root, strconv.FormatInt(pid, 10), "task", strconv.FormatInt(tid, 10))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 type fakeSource struct{ n int }
 
 func (f *fakeSource) Next(ev *event.Event) error {
@@ -39,13 +51,7 @@ func (f *fakeSource) Next(ev *event.Event) error {
 // its ticks, numbered in sequence with the wrapped source's events, and skips gone threads.
 func TestSourceRound(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "10", "task", "11")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte("11 (w) R 1 10 10 0 -1 0 0 0 0 0 50 7 0 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeStat(t, root, 10, 11, "11 (w) R 1 10 10 0 -1 0 0 0 0 0 50 7 0 0\n")
 	clock := time.Unix(100, 0)
 	s := &Source{Src: &fakeSource{n: 2}, Root: root, now: func() time.Time { return clock },
 		Threads: func(fn func(tid, pid int64)) { fn(11, 10); fn(12, 10) }}
@@ -89,14 +95,7 @@ func TestSourceOrderAndCadence(t *testing.T) {
 	root := t.TempDir()
 	tids := []int64{30, 7, 19, 3, 25}
 	for _, tid := range tids {
-		dir := filepath.Join(root, "3", "task", strconv.FormatInt(tid, 10))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		stat := strconv.FormatInt(tid, 10) + " (w) R 1 3 3 0 -1 0 0 0 0 0 10 1 0 0\n"
-		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeStat(t, root, 3, tid, strconv.FormatInt(tid, 10)+" (w) R 1 3 3 0 -1 0 0 0 0 0 10 1 0 0\n")
 	}
 	clock := time.Unix(100, 0)
 	s := &Source{Src: &fakeSource{n: 1 << 20}, Root: root, now: func() time.Time { return clock },
@@ -177,13 +176,7 @@ func (q *quietSource) Horizon() uint64         { return q.horizon }
 // second of a busy thread's CPU to thread.cpu's cap (topprocs_cpu gave a busy loop 27%).
 func TestSourceRoundsWhenQuiet(t *testing.T) {
 	root := t.TempDir()
-	dir := filepath.Join(root, "8", "task", "8")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "stat"), []byte("8 (w) R 1 8 8 0 -1 0 0 0 0 0 50 7 0 0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeStat(t, root, 8, 8, "8 (w) R 1 8 8 0 -1 0 0 0 0 0 50 7 0 0\n")
 	clock := time.Unix(100, 0)
 	q := &quietSource{clock: &clock, horizon: 5_000_000_000}
 	s := &Source{Src: q, Root: root, now: func() time.Time { return clock },

@@ -156,12 +156,12 @@ func (in *Inspector) newFD(t *Thread, f *FD) {
 // maybeScanThreads removes, every scan period of event time, the threads with no event for
 // ThreadTimeout that no longer exist: their exits were dropped.
 func (in *Inspector) maybeScanThreads(ts uint64) {
+	if ts < in.nextThreadScan { // every event but one in millions leaves here
+		return
+	}
 	period := min(in.limits.ThreadTimeout, maxThreadScanPeriod)
 	if in.nextThreadScan == 0 {
 		in.nextThreadScan = ts + uint64(min(firstThreadScan, period))
-		return
-	}
-	if ts < in.nextThreadScan {
 		return
 	}
 	in.nextThreadScan = ts + uint64(period)

@@ -207,19 +207,8 @@ func sameChisel(want, got []byte) bool {
 }
 
 func corpusFirstDiff(want, got []byte) string {
-	w := strings.Split(string(want), "\n")
-	g := strings.Split(string(got), "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d: sysdig %q, gosysdig %q", i+1, a, b)
-		}
+	if i, g, w, ok := diffLine(got, want); ok {
+		return fmt.Sprintf("line %d: sysdig %q, gosysdig %q", i, w, g)
 	}
 	return "differs only in row order"
 }

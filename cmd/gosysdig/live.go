@@ -70,12 +70,7 @@ func (s *liveSource) Next(ev *event.Event) error {
 // SetDeadline and Horizon let procinfo rounds run on time when no event comes (see
 // procinfo.IdleSource).
 func (s *liveSource) SetDeadline(t time.Time) { s.p.SetDeadline(t) }
-func (s *liveSource) Horizon() uint64 {
-	if h := s.p.Horizon(); h > s.lastTS {
-		return h
-	}
-	return s.lastTS
-}
+func (s *liveSource) Horizon() uint64         { return max(s.p.Horizon(), s.lastTS) }
 
 // liveEventTypes is what the probe must send: the types the filter can match, plus every
 // type that changes state (processes, fds), without which context would be wrong.

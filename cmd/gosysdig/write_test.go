@@ -185,21 +185,30 @@ func runTZ(t *testing.T, bin string, args ...string) []byte {
 }
 
 func firstDiff(got, want []byte) string {
-	g := strings.Split(string(got), "\n")
-	w := strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
+	i, a, b, ok := diffLine(got, want)
+	if !ok {
+		return "(lengths differ)"
+	}
+	return "line " + fmtInt(i) + ":\n got:  " + a + "\n want: " + b
+}
+
+// diffLine finds the first line (1-based) where got and want differ, and the two lines.
+func diffLine(got, want []byte) (n int, g, w string, ok bool) {
+	gl := strings.Split(string(got), "\n")
+	wl := strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
 		var a, b string
-		if i < len(g) {
-			a = g[i]
+		if i < len(gl) {
+			a = gl[i]
 		}
-		if i < len(w) {
-			b = w[i]
+		if i < len(wl) {
+			b = wl[i]
 		}
 		if a != b {
-			return "line " + fmtInt(i+1) + ":\n got:  " + a + "\n want: " + b
+			return i + 1, a, b, true
 		}
 	}
-	return "(lengths differ)"
+	return 0, "", "", false
 }
 
 func fmtInt(i int) string {
