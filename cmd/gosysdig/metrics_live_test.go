@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -99,8 +100,16 @@ func TestLiveMetrics(t *testing.T) {
 	target := filepath.Join("/usr/bin", "gsdmetrics-"+randomHex(t, 6))
 	t.Cleanup(func() { os.Remove(target) })
 	sh(t, "echo x > "+target+"; rm -f "+target)
+	// The rate is over the last whole second: keep the machine busy through it, since a CI
+	// machine can be idle for a second (the rate is then rightly 0).
+	busy := exec.Command("sh", "-c", "while :; do cat /etc/hostname >/dev/null; done")
+	if err := busy.Start(); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	m2 := scrape(t, base+"/metrics")
+	busy.Process.Kill()
+	busy.Wait()
 	stopTraced(t, cmd, errb)
 
 	rule := `gosysdig_alerts_total{rule="Write below binary dir",priority="Error"}`
