@@ -22,6 +22,9 @@ type Info struct {
 	// CreatedTime is when the runtime created the container, in seconds since the epoch
 	// (0: unknown): libs' m_created_time, which container.start_ts reads.
 	CreatedTime int64
+	// PodLabels are the labels of the container's pod sandbox (CRI runtimes), which Falco's
+	// k8s.pod.labels reads.
+	PodLabels map[string]string
 }
 
 // Mount is one container mount.
@@ -59,6 +62,7 @@ type infoJSON struct {
 	MemoryLimit      int64             `json:"memory_limit"`
 	MetadataDeadline int64             `json:"metadata_deadline"`
 	Name             string            `json:"name"`
+	PodSandboxLabels map[string]string `json:"pod_sandbox_labels,omitempty"`
 	PortMappings     []struct{}        `json:"port_mappings"`
 	Privileged       bool              `json:"privileged"`
 	SwapLimit        int64             `json:"swap_limit"`
@@ -71,7 +75,7 @@ func (i *Info) JSON() []byte {
 	j := infoJSON{Mounts: []mountJSON{}, CPUPeriod: 100000, CPUShares: 1024, Env: []string{}, ID: i.ID,
 		Image: i.Image, ImageDigest: i.ImageDigest, ImageID: i.ImageID, ImageRepo: i.ImageRepo,
 		ImageTag: i.ImageTag, IP: i.IP, Labels: i.Labels, Name: i.Name, PortMappings: []struct{}{},
-		Privileged: i.Privileged, Type: int(i.Type), CreatedTime: i.CreatedTime}
+		Privileged: i.Privileged, Type: int(i.Type), CreatedTime: i.CreatedTime, PodSandboxLabels: i.PodLabels}
 	if j.Labels == nil {
 		j.Labels = map[string]string{}
 	}

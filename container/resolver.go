@@ -60,6 +60,12 @@ type Resolver struct {
 
 	docker, podman   *dockerAPI
 	containerd, crio *criAPI
+
+	// Following the runtimes' event streams (follow.go): what their announcements said, by id.
+	hints      map[string]*Info
+	announced  atomic.Int64
+	followErrs atomic.Int64
+	followErr  map[string]error // the last error of each runtime's stream
 }
 
 // NewResolver makes a resolver; an empty socket in cfg disables that runtime.
@@ -71,7 +77,8 @@ func NewResolver(cfg Config) *Resolver {
 		cfg.Parallel = 4
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	r := &Resolver{cfg: cfg, ctx: ctx, stop: stop, sem: make(chan struct{}, cfg.Parallel), seen: map[string]bool{}}
+	r := &Resolver{cfg: cfg, ctx: ctx, stop: stop, sem: make(chan struct{}, cfg.Parallel), seen: map[string]bool{},
+		hints: map[string]*Info{}, followErr: map[string]error{}}
 	if cfg.DockerSocket != "" {
 		r.docker = newDockerAPI(cfg.DockerSocket)
 	}
@@ -213,5 +220,13 @@ func (r *Resolver) lookup(id string, typ Type) Result {
 		}
 		res.Err = err
 	}
+	if h := r.hint(id); h != nil {
+		// Gone already (a container that ran one command, --rm), or the runtime is slow:
+		// its announcement still names it.
+		res.Info, res.Err, res.Type = h, nil, h.Type
+	}
 	return res
 }
+
+// Hint is what a runtime's event stream said about container id when it was created, or nil.
+func (r *Resolver) Hint(id string) *Info { return r.hint(id) }

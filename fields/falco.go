@@ -1,6 +1,7 @@
 package fields
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/gosysdig/gosysdig/event"
@@ -154,6 +155,38 @@ func init() {
 		k8sLabel("k8s.pod.uid", "io.kubernetes.pod.uid", "the pod's uid, from the CRI container label"),
 		k8sLabel("k8s.pod.id", "io.kubernetes.pod.uid", "the pod's uid (legacy name), from the CRI container label"),
 		k8sLabel("k8s.container.name", "io.kubernetes.container.name", "the container's name in the pod, from the CRI container label"),
+		&Field{Name: "k8s.pod.labels", Kind: KString, Desc: "the pod's labels as key:value, comma-separated, from the CRI pod sandbox" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			ct := containerOf(c)
+			if ct == nil || len(ct.PodLabels) == 0 {
+				return Value{}, false
+			}
+			keys := make([]string, 0, len(ct.PodLabels))
+			for k := range ct.PodLabels {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var b []byte
+			for i, k := range keys {
+				if i > 0 {
+					b = append(b, ", "...)
+				}
+				b = append(b, k...)
+				b = append(b, ':')
+				b = append(b, ct.PodLabels[k]...)
+			}
+			return bstr(b)
+		}},
+		&Field{Name: "k8s.pod.label", Kind: KString, Arg: ArgRequired, Desc: "one of the pod's labels, by key (k8s.pod.label[app]), from the CRI pod sandbox" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			ct := containerOf(c)
+			if ct == nil {
+				return Value{}, false
+			}
+			v, ok := ct.PodLabels[a.Raw]
+			if !ok {
+				return Value{}, false
+			}
+			return sstr(v)
+		}},
 	)
 }
 

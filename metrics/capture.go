@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosysdig/gosysdig/alerts"
+	"github.com/gosysdig/gosysdig/container/watch"
 	"github.com/gosysdig/gosysdig/session"
 )
 
@@ -156,6 +157,25 @@ func RegisterContainers(reg *Registry, stats func() (found, failed, pending int6
 	}
 	return reg.Register("gosysdig_container_lookups_pending", "Container metadata lookups in flight.", Gauge, nil,
 		Value(func() float64 { _, _, p := stats(); return float64(p) }))
+}
+
+// RegisterHolds adds what waiting for new containers' metadata cost (watch.Holder).
+func RegisterHolds(reg *Registry, h *watch.HoldStats) error {
+	for _, m := range []struct {
+		name, help string
+		kind       Kind
+		f          func() float64
+	}{
+		{"gosysdig_container_holds_total", "New containers whose events waited for their metadata.", Counter, func() float64 { return float64(h.Containers.Load()) }},
+		{"gosysdig_container_held_events_total", "Events that waited for their container's metadata.", Counter, func() float64 { return float64(h.Events.Load()) }},
+		{"gosysdig_container_hold_timeouts_total", "Containers whose events went without metadata after --container-hold.", Counter, func() float64 { return float64(h.TimedOut.Load()) }},
+		{"gosysdig_container_hold_longest_seconds", "The longest a container's events waited for its metadata.", Gauge, func() float64 { return float64(h.Longest.Load()) / 1e9 }},
+	} {
+		if err := reg.Register(m.name, m.help, m.kind, nil, Value(m.f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // rate is a counter's increase over the last whole second, sampled by a goroutine of its own

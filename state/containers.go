@@ -17,6 +17,7 @@ type Container struct {
 	CreatedTime                                                int64 // seconds since the epoch; 0 unknown
 	Mounts                                                     []Mount
 	HealthProbes                                               []HealthProbe
+	PodLabels                                                  map[string]string // the pod sandbox's (CRI)
 }
 
 // HealthProbe is a command a container runs to check its health (Type: 1 healthcheck,
@@ -73,6 +74,7 @@ type containerJSON struct {
 		IP          string            `json:"ip"`
 		Labels      map[string]string `json:"labels"`
 		CreatedTime int64             `json:"created_time"`
+		PodLabels   map[string]string `json:"pod_sandbox_labels"`
 		Mounts      []struct {
 			Source      string `json:"Source"`
 			Destination string `json:"Destination"`
@@ -95,7 +97,7 @@ func ParseContainerJSON(b []byte) (*Container, bool) {
 	c := cj.Container
 	ct := &Container{ID: c.ID, Name: c.Name, Image: c.Image, ImageRepo: c.ImageRepo, ImageTag: c.ImageTag,
 		ImageDigest: c.ImageDigest, ImageID: c.ImageID, Type: c.Type, Privileged: c.Privileged, IP: c.IP,
-		Labels: c.Labels, CreatedTime: c.CreatedTime}
+		Labels: c.Labels, CreatedTime: c.CreatedTime, PodLabels: c.PodLabels}
 	for _, m := range c.Mounts {
 		ct.Mounts = append(ct.Mounts, Mount{Source: m.Source, Dest: m.Destination, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
 	}

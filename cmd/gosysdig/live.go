@@ -24,23 +24,15 @@ import (
 	"github.com/gosysdig/gosysdig/state"
 )
 
-// liveSource turns probe records into events.
+// liveSource turns probe records into events. Its events are numbered by the source that
+// wraps it (procinfo.Source), since container events and held events change the order.
 type liveSource struct {
-	p   *probe.Probe
-	num uint64
-	bad uint64 // records that did not decode (reported at the end)
-
-	ctr    *watch.Watcher // container lookups (see liveContainers); nil: none
+	p      *probe.Probe
+	bad    uint64 // records that did not decode (reported at the end)
 	lastTS uint64
 }
 
 func (s *liveSource) Next(ev *event.Event) error {
-	// A container whose lookup has finished enters the stream as a container event.
-	if s.ctr != nil && s.ctr.Next(ev, s.lastTS) {
-		s.num++
-		ev.Num = s.num
-		return nil
-	}
 	for {
 		cpu, raw, err := s.p.Next()
 		if err != nil {
@@ -58,8 +50,6 @@ func (s *liveSource) Next(ev *event.Event) error {
 			s.bad++
 			continue
 		}
-		s.num++
-		ev.Num = s.num
 		ev.CPU = cpu
 		ev.DumpFlags = 0
 		s.lastTS = ev.TS
@@ -191,8 +181,13 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			})
 		}
 	}
+	src := &liveSource{p: pr}
+	// Container events enter the stream there, and a new container's events wait for them
+	// (see watch.Holder).
+	hold := &watch.Holder{Src: src, W: ctr.w, Limit: containerHold}
+	p.holds = &hold.Stats
 	if o.metricsAddr != "" {
-		srv, err := serveMetrics(o.metricsAddr, p, stats, pr, ctr.res)
+		srv, err := serveMetrics(o.metricsAddr, p, stats, pr, ctr.res, &hold.Stats)
 		if err != nil {
 			pr.Close()
 			return &exitError{code: 1, msg: err.Error()}
@@ -206,11 +201,10 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 			return &exitError{code: 1, msg: fmt.Sprintf("ready file: %v", err)}
 		}
 	}
-	src := &liveSource{p: pr, ctr: ctr.w}
 	// -v's counters are read when the loop ends, -n's stop included: the probe is stopped
 	// then, so the count is final.
 	p.driverStats = func() (uint64, uint64) { stats.stop(pr); return stats.get() }
-	err = p.run(src, "live capture", func() {})
+	err = p.run(hold, "live capture", func() {})
 	stats.stop(pr)
 	pr.Close()
 	if err == nil && src.bad > 0 {
@@ -222,12 +216,13 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 // serveMetrics serves --metrics-addr for a live run: the loop's, the probe's, the container
 // lookups' and the command's own families; /healthz is healthy while the probe is attached and
 // the loop runs.
-func serveMetrics(addr string, p *pipeline, stats *finalStats, pr *probe.Probe, res *container.Resolver) (*metrics.Server, error) {
+func serveMetrics(addr string, p *pipeline, stats *finalStats, pr *probe.Probe, res *container.Resolver, holds *watch.HoldStats) (*metrics.Server, error) {
 	reg := metrics.NewRegistry()
 	err := errors.Join(
 		metrics.RegisterLoop(reg, p.loop.Load),
 		metrics.RegisterProbe(reg, func() ([]uint64, []uint64, bool) { return stats.pollPerCPU(pr) }),
 		metrics.RegisterContainers(reg, res.Stats),
+		metrics.RegisterHolds(reg, holds),
 		metrics.RegisterState(reg, p.in.Dropped))
 	if err == nil && p.metrics != nil {
 		err = p.metrics(reg)
@@ -325,12 +320,17 @@ func (f *finalStats) get() (uint64, uint64) {
 // (an empty value turns that runtime off).
 var containerFlags = container.DefaultConfig()
 
+// containerHold is --container-hold: how long a new container's events may wait for its
+// metadata (watch.Holder).
+var containerHold = watch.DefaultHold
+
 func addContainerFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&containerFlags.DockerSocket, "docker-socket", containerFlags.DockerSocket, "docker's API socket, for container names and images in live captures (empty: off)")
 	f.StringVar(&containerFlags.PodmanSocket, "podman-socket", containerFlags.PodmanSocket, "podman's API socket (podman system service), for container metadata in live captures (empty: off)")
 	f.StringVar(&containerFlags.ContainerdSocket, "containerd-socket", containerFlags.ContainerdSocket, "containerd's CRI socket, for container metadata in live captures (empty: off)")
 	f.StringVar(&containerFlags.CRIOSocket, "crio-socket", containerFlags.CRIOSocket, "CRI-O's socket, for container metadata in live captures (empty: off)")
+	f.DurationVar(&containerHold, "container-hold", containerHold, "how long a new container's events may wait for its metadata from the runtime, so that its first events are named (0: never wait; other events never wait)")
 }
 
 // liveContainers looks up the containers of a live capture in the background.
@@ -350,6 +350,7 @@ func startLiveContainers(p *pipeline, h *capture.Header) *liveContainers {
 		fmt.Fprintf(stderr, "warning: cannot get container metadata from %s (%s): %v; container.name, container.image and the like show <NA> for its containers\n",
 			r.Runtime, r.Socket, r.Err)
 	})
+	res.Follow() // containers created from now on are announced by their runtime
 	for i := range h.Threads {
 		w.Request(h.Threads[i].Cgroups)
 	}

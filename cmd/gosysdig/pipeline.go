@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gosysdig/gosysdig/container/watch"
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
@@ -44,6 +45,7 @@ type pipeline struct {
 	elapsed     time.Duration                 // how long the capture loop ran
 	span        time.Duration                 // the event time it covered
 	driverStats func() (events, drops uint64) // live only
+	holds       *watch.HoldStats              // live only: new containers' events held for their metadata
 	stderr      io.Writer
 
 	// wrap, when set, wraps the source run reads (the UI adds live procinfo events: ui.go).
@@ -266,6 +268,15 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 	}
 	fmt.Fprintf(p.stderr, "Driver Events:%d\nDriver Drops:%d\nSuppressed by Comm:%d\nElapsed time: %.3f, Captured Events: %d, %.2f eps\n",
 		events, drops, p.suppressed, secs, p.captured, eps)
+	p.writeHolds(p.stderr)
+}
+
+// writeHolds prints, live, what waiting for new containers' metadata cost (see watch.Holder).
+func (p *pipeline) writeHolds(w io.Writer) {
+	if h := p.holds; h != nil {
+		fmt.Fprintf(w, "Container holds: %d containers, %d events held, longest %.1f ms, %d released without metadata after --container-hold\n",
+			h.Containers.Load(), h.Events.Load(), float64(h.Longest.Load())/1e6, h.TimedOut.Load())
+	}
 }
 
 // errStop is returned by a sink to end the capture early (a chisel's end_capture).

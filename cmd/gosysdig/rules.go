@@ -319,6 +319,7 @@ func reportEvents(w io.Writer, p *pipeline, elapsed time.Duration) {
 	}
 	fmt.Fprintf(w, "Syscall events: %d processed in %.3f s (%.0f/s); the probe read %d and dropped %d\n",
 		p.captured, elapsed.Seconds(), float64(p.captured)/max(elapsed.Seconds(), 1e-9), read, drops)
+	p.writeHolds(w)
 }
 
 // reportOutputs prints, for every output that lost alerts (every output with -v), how many

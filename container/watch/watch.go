@@ -23,8 +23,11 @@ type Watcher struct {
 	last   string // container of the last thread checked
 	warned map[string]bool
 	queue  []*container.Info
-	buf    []byte
-	info   *event.Info
+	// finished are the ids whose lookup ended without metadata since the Holder last looked.
+	finished []string
+	hinted   map[string]bool // containers named from an announcement (fromHint)
+	buf      []byte
+	info     *event.Info
 }
 
 // New makes a watcher over in's thread table. warn, if set, is called once per runtime socket
@@ -62,6 +65,9 @@ func (w *Watcher) Drain() {
 
 func (w *Watcher) poll() {
 	for _, r := range w.res.Poll() {
+		if r.Info == nil {
+			w.finished = append(w.finished, r.ID)
+		}
 		switch {
 		case r.Info != nil:
 			w.queue = append(w.queue, r.Info)
@@ -80,6 +86,12 @@ func (w *Watcher) poll() {
 // when a lookup has finished fills ev with that container's event and returns true: the
 // caller returns ev instead of reading one.
 func (w *Watcher) Next(ev *event.Event, ts uint64) bool {
+	_, ok := w.next(ev, ts)
+	return ok
+}
+
+// next is Next that also says which container the event is of.
+func (w *Watcher) next(ev *event.Event, ts uint64) (string, bool) {
 	if t := w.in.Thread; t != nil && t.ContainerID != "" && t.ContainerID != w.last {
 		w.last = t.ContainerID
 		if !w.asked[t.ContainerID] && w.in.Containers.Get(t.ContainerID) == nil {
@@ -93,25 +105,61 @@ func (w *Watcher) Next(ev *event.Event, ts uint64) bool {
 	if len(w.queue) == 0 {
 		w.poll()
 		if len(w.queue) == 0 {
-			return false
+			return "", false
 		}
 	}
 	i := w.queue[0]
 	w.queue = w.queue[1:]
 	w.buf = capture.ContainerEvent(w.buf[:0], ts, i.JSON())
 	if err := ev.Set(w.buf, event.HeaderV2, w.info); err != nil {
-		return false
+		return i.ID, false
 	}
 	ev.CPU = 0
 	ev.DumpFlags = 0
+	return i.ID, true
+}
+
+// fromHint queues the container event of id from its runtime's announcement, if there was one
+// (see container.Resolver.Follow), ahead of the others.
+func (w *Watcher) fromHint(id string) bool {
+	if w.hinted[id] {
+		return false
+	}
+	info := w.res.Hint(id)
+	if info == nil {
+		return false
+	}
+	if w.hinted == nil {
+		w.hinted = map[string]bool{}
+	}
+	w.hinted[id] = true
+	w.queue = append([]*container.Info{info}, w.queue...)
 	return true
+}
+
+// queued is the id of the container event next() returns next, if one is ready.
+func (w *Watcher) queued() string {
+	if len(w.queue) == 0 {
+		w.poll()
+		if len(w.queue) == 0 {
+			return ""
+		}
+	}
+	return w.queue[0].ID
+}
+
+// takeFinished returns the ids whose lookups ended without metadata since the last call.
+func (w *Watcher) takeFinished() []string {
+	f := w.finished
+	w.finished = w.finished[:0]
+	return f
 }
 
 // JSON renders a state container as sysdig's container JSON, for the head of a -w file.
 func JSON(ct *state.Container) []byte {
 	i := &container.Info{ID: ct.ID, Type: container.Type(ct.Type), Name: ct.Name, Image: ct.Image,
 		ImageID: ct.ImageID, ImageRepo: ct.ImageRepo, ImageTag: ct.ImageTag, ImageDigest: ct.ImageDigest,
-		Privileged: ct.Privileged, IP: ct.IP, Labels: ct.Labels, CreatedTime: ct.CreatedTime}
+		Privileged: ct.Privileged, IP: ct.IP, Labels: ct.Labels, CreatedTime: ct.CreatedTime, PodLabels: ct.PodLabels}
 	for _, m := range ct.Mounts {
 		i.Mounts = append(i.Mounts, container.Mount{Source: m.Source, Dest: m.Dest, Mode: m.Mode, RW: m.RW, Propagation: m.Propagation})
 	}
