@@ -215,6 +215,8 @@ func parseCRIEvent(msg []byte, typ Type) *Info {
 			info.ID = string(b)
 		case f == 2 && wt == 0:
 			evType = v
+		case f == 3 && wt == 0 && info.CreatedTime == 0: // the event's time, in ns
+			info.CreatedTime = int64(v) / 1e9
 		case f == 4 && wt == 2: // PodSandboxStatus: its labels are the pod's
 			pbEach(b, func(f, wt int, _ uint64, b []byte) {
 				if f == 7 && wt == 2 {

@@ -139,6 +139,13 @@ func init() {
 			}
 			return Value{Kind: KAbsTime, Int: ct.CreatedTime * 1e9}, true
 		}},
+		&Field{Name: "container.duration", Kind: KRelTime, Desc: "nanoseconds since the runtime created the container (since container.start_ts)" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			ct := containerOf(c)
+			if ct == nil || ct.CreatedTime <= 0 || c.Ev == nil {
+				return Value{}, false
+			}
+			return Value{Kind: KRelTime, Int: int64(c.Ev.TS) - ct.CreatedTime*1e9}, true
+		}},
 	)
 	register("fd",
 		&Field{Name: "fd.nameraw", Kind: KString, Desc: "the path as the program passed it to open, openat, openat2 or creat (only on those exit events)" + falcoOnly, Extract: func(c *Ctx, a *Arg) (Value, bool) {

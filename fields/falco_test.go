@@ -3,6 +3,7 @@ package fields_test
 import (
 	"testing"
 
+	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
 	"github.com/gosysdig/gosysdig/state"
@@ -90,12 +91,16 @@ func TestFalcoK8sFieldsFromCRILabels(t *testing.T) {
 	c := lineage(t)
 	c.In.Thread.ContainerID = "0123456789ab"
 	ct, ok := state.ParseContainerJSON([]byte(`{"container":{"id":"0123456789ab","name":"k8s_app","type":7,"created_time":1700000000,
-		"labels":{"io.kubernetes.pod.name":"web-1","io.kubernetes.pod.namespace":"prod","io.kubernetes.container.name":"app"}}}`))
+		"labels":{"io.kubernetes.pod.name":"web-1","io.kubernetes.pod.namespace":"prod","io.kubernetes.container.name":"app"},
+		"pod_sandbox_labels":{"tier":"front","app":"web"}}}`))
 	if !ok {
 		t.Fatal("container JSON refused")
 	}
 	c.In.Containers.Add(ct)
-	for _, s := range []string{"k8s.pod.name=web-1", "k8s.ns.name=prod", "k8s.container.name=app", "container.start_ts=1700000000000000000"} {
+	c.Ev = &event.Event{TS: 1700000005e9} // 5 s after the container's start
+	for _, s := range []string{"k8s.pod.name=web-1", "k8s.ns.name=prod", "k8s.container.name=app", "container.start_ts=1700000000000000000",
+		"k8s.pod.labels=\"app:web, tier:front\"", "k8s.pod.label[tier]=front", "not k8s.pod.label[nosuch] exists",
+		"container.duration=5000000000"} {
 		f, err := filter.Compile(s)
 		if err != nil {
 			t.Fatalf("%s: %v", s, err)

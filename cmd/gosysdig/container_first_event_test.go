@@ -143,6 +143,21 @@ func TestLiveShortLivedContainersNamed(t *testing.T) {
 	}
 	check("-w file read back", string(back))
 
+	// -pk, sysdig's Kubernetes format: the pod's name, then the container id.
+	pk, err := exec.Command(bin, "-r", capFile, "-pk", execveFilter).CombinedOutput()
+	if err != nil {
+		t.Fatalf("gosysdig -r -pk: %v\n%s", err, pk)
+	}
+	for _, c := range cts {
+		want := " <NA> (" + c.id + ") "
+		if c.pod != "" {
+			want = " " + c.pod + " (" + c.id + ") "
+		}
+		if !strings.Contains(string(pk), want) {
+			t.Errorf("-pk: no line with %q", want)
+		}
+	}
+
 	// The rule fires for every container's shell, each alert named.
 	alertRE := regexp.MustCompile(`A shell was spawned in a container .*container_id=(\S+) container_name=(\S+) image=(\S+)\)`)
 	fired := map[string]int{}

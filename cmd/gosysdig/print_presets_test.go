@@ -9,7 +9,8 @@ import (
 )
 
 // TestPrintPresetsAndQuiet compares with sysdig 0.29.3 on every shared trace: -pc and -pcontainer
-// (the container-friendly format), -q (nothing printed), -w with -p (-w implies -q) and a chisel
+// (the container-friendly format), -pk and -pkubernetes (the pod, <NA> in these traces as in
+// sysdig), -q (nothing printed), -w with -p (-w implies -q) and a chisel
 // with -p (only the chisel prints).
 func TestPrintPresetsAndQuiet(t *testing.T) {
 	sysdig, bin, traces := sysdigAndTraces(t)
@@ -18,6 +19,8 @@ func TestPrintPresetsAndQuiet(t *testing.T) {
 		for _, args := range [][]string{
 			{"-pc"},
 			{"-pcontainer", "evt.type=execve"},
+			{"-pk"},
+			{"-pkubernetes", "evt.type=execve"},
 			{"-q"},
 			{"-w", out, "-p", "%evt.num"},
 			{"-p", "%evt.num", "-c", "topfiles_bytes"},
@@ -30,7 +33,7 @@ func TestPrintPresetsAndQuiet(t *testing.T) {
 			}
 		}
 	}
-	if b, err := exec.Command(bin, "-r", traces[0], "-pk").CombinedOutput(); err == nil || !strings.Contains(string(b), "Kubernetes") {
-		t.Errorf("-pk: want an error naming the missing Kubernetes fields, got %v: %s", err, b)
+	if b, err := exec.Command(bin, "-r", traces[0], "-pm").CombinedOutput(); err == nil || !strings.Contains(string(b), "Mesos") {
+		t.Errorf("-pm: want an error naming the missing Mesos fields, got %v: %s", err, b)
 	}
 }

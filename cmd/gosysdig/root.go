@@ -87,7 +87,7 @@ func newRootCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.SetInterspersed(true)
 	f.VarP(&onceString{p: &o.read}, "readfile", "r", "read the events from this capture file")
-	f.StringVarP(&o.format, "print", "p", "", "print events with this format (-pc/-pcontainer: container format; -pp: print the default format)")
+	f.StringVarP(&o.format, "print", "p", "", "print events with this format (-pc/-pcontainer: container format; -pk/-pkubernetes: Kubernetes format; -pp: print the default format)")
 	f.BoolVarP(&o.json, "json", "j", false, "emit output as JSON")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print events (implied by -w)")
 	f.BoolVarP(&o.ascii, "print-ascii", "A", false, "print only the text portion of data buffers")
@@ -132,17 +132,24 @@ func newRootCmd() *cobra.Command {
 // pcFormat is sysdig's -pc (-pcontainer) format.
 const pcFormat = "*%evt.num %evt.outputtime %evt.cpu %container.name (%container.id) %proc.name (%thread.tid:%thread.vtid) %evt.dir %evt.type %evt.info"
 
+// pkFormat is sysdig's -pk (-pkubernetes) format.
+const pkFormat = "*%evt.num %evt.outputtime %evt.cpu %k8s.pod.name (%container.id) %proc.name (%thread.tid:%thread.vtid) %evt.dir %evt.type %evt.info"
+
 // presetFormat turns sysdig's -p presets into their format: -pc and -pcontainer print the
-// container of each event and make chisels show container columns. sysdig's -pk and -pm
-// presets print Kubernetes and Mesos fields gosysdig does not have: an error, rather than
-// printing the letter.
+// container of each event, -pk and -pkubernetes its Kubernetes pod (k8s.pod.name, from the
+// CRI's labels, as today's Falco reads it), and both make chisels show container columns.
+// sysdig's -pm prints Mesos fields gosysdig does not have: an error, rather than printing the
+// letter.
 func presetFormat(o *options) error {
 	switch o.format {
 	case "c", "container":
 		o.format = pcFormat
 		o.printContainer = true
-	case "k", "kubernetes", "m", "mesos":
-		return &exitError{code: 1, msg: fmt.Sprintf("-p%s: gosysdig has no Kubernetes or Mesos fields; use -pc for containers", o.format)}
+	case "k", "kubernetes":
+		o.format = pkFormat
+		o.printContainer = true
+	case "m", "mesos":
+		return &exitError{code: 1, msg: fmt.Sprintf("-p%s: gosysdig has no Mesos fields; use -pc for containers or -pk for Kubernetes pods", o.format)}
 	}
 	return nil
 }
