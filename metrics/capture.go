@@ -169,6 +169,7 @@ func RegisterHolds(reg *Registry, h *watch.HoldStats) error {
 		{"gosysdig_container_holds_total", "New containers whose events waited for their metadata.", Counter, func() float64 { return float64(h.Containers.Load()) }},
 		{"gosysdig_container_held_events_total", "Events that waited for their container's metadata.", Counter, func() float64 { return float64(h.Events.Load()) }},
 		{"gosysdig_container_hold_timeouts_total", "Containers whose events went without metadata after --container-hold.", Counter, func() float64 { return float64(h.TimedOut.Load()) }},
+		{"gosysdig_container_hold_overflows_total", "Containers whose events went without waiting longer, the held events past their memory bound.", Counter, func() float64 { return float64(h.Overflow.Load()) }},
 		{"gosysdig_container_hold_longest_seconds", "The longest a container's events waited for its metadata.", Gauge, func() float64 { return float64(h.Longest.Load()) / 1e9 }},
 	} {
 		if err := reg.Register(m.name, m.help, m.kind, nil, Value(m.f)); err != nil {

@@ -274,8 +274,8 @@ func (p *pipeline) writeStats(elapsed time.Duration) {
 // writeHolds prints, live, what waiting for new containers' metadata cost (see watch.Holder).
 func (p *pipeline) writeHolds(w io.Writer) {
 	if h := p.holds; h != nil {
-		fmt.Fprintf(w, "Container holds: %d containers, %d events held, longest %.1f ms, %d released without metadata after --container-hold\n",
-			h.Containers.Load(), h.Events.Load(), float64(h.Longest.Load())/1e6, h.TimedOut.Load())
+		fmt.Fprintf(w, "Container holds: %d containers, %d events held, longest %.1f ms, %d released without metadata after --container-hold, %d early past the memory bound\n",
+			h.Containers.Load(), h.Events.Load(), float64(h.Longest.Load())/1e6, h.TimedOut.Load(), h.Overflow.Load())
 	}
 }
 

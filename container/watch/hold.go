@@ -30,6 +30,9 @@ type idleSource interface {
 // sees no lag.
 const DefaultHold = 300 * time.Millisecond
 
+// DefaultMaxHeldBytes is the default bound of the held events' memory.
+const DefaultMaxHeldBytes = 64 << 20
+
 // Holder is the live event stream with the Watcher's container events in it, and the
 // guarantee that makes them useful: an event of a container whose lookup is still running is
 // held back, with every later event of its threads, until the metadata is in (then the
@@ -44,6 +47,9 @@ type Holder struct {
 	Src   Source
 	W     *Watcher
 	Limit time.Duration // longest hold; 0 holds nothing
+	// MaxHeldBytes bounds the memory the held events take (0: DefaultMaxHeldBytes): past it,
+	// the container held longest goes without waiting longer.
+	MaxHeldBytes int
 	// Now is the clock (tests set it); nil is time.Now.
 	Now func() time.Time
 
@@ -54,6 +60,7 @@ type Holder struct {
 	free     [][]byte                  // copy buffers of released events, for reuse
 	deadline time.Time                 // the caller's deadline (idle sources)
 	lastTS   uint64
+	heldB    int                 // bytes of the held events
 	num      uint64              // events returned: evt.num, in the order they go out
 	ended    bool                // the source has ended; held events are going out
 	cg       [event.MaxType]int8 // index+1 of a type's cgroups parameter, -1 none, 0 unknown yet
@@ -66,6 +73,7 @@ type HoldStats struct {
 	Containers atomic.Int64 // containers whose events were held
 	Events     atomic.Int64 // events held
 	TimedOut   atomic.Int64 // containers released by Limit without metadata
+	Overflow   atomic.Int64 // containers released early, the held events past MaxHeldBytes
 	Longest    atomic.Int64 // longest hold, in nanoseconds
 }
 
@@ -174,9 +182,21 @@ func (h *Holder) pending(ev *event.Event) (bool, error) {
 	if h.release != nil {
 		return h.pending(ev)
 	}
-	// Holds past their limit.
+	// Holds past their limit, or past the memory bound.
 	if len(h.held) > 0 {
 		now := h.now()
+		if max := h.MaxHeldBytes; h.heldB > max && max > 0 || max == 0 && h.heldB > DefaultMaxHeldBytes {
+			var oldest *heldContainer
+			for _, c := range h.held {
+				if oldest == nil || c.since.Before(oldest.since) {
+					oldest = c
+				}
+			}
+			h.Stats.Overflow.Add(1)
+			h.given[oldest.id] = true
+			h.startRelease(oldest)
+			return h.pending(ev)
+		}
 		for _, c := range h.held {
 			if h.given[c.id] { // the source ended
 				h.startRelease(c)
@@ -203,6 +223,9 @@ func (h *Holder) startRelease(c *heldContainer) {
 		return // one at a time; the next pending call takes the others
 	}
 	delete(h.held, c.id)
+	for i := range c.evs {
+		h.heldB -= len(c.evs[i].raw)
+	}
 	for tid, hc := range h.heldTids {
 		if hc == c {
 			delete(h.heldTids, tid)
@@ -269,6 +292,7 @@ func (h *Holder) hold(ev *event.Event) bool {
 		buf, h.free = h.free[n-1], h.free[:n-1]
 	}
 	c.evs = append(c.evs, heldEvent{raw: append(buf, ev.Raw()...), cpu: ev.CPU, info: ev.Info})
+	h.heldB += len(ev.Raw())
 	h.Stats.Events.Add(1)
 	return true
 }
@@ -290,13 +314,14 @@ func (h *Holder) containerOf(ev *event.Event) (string, container.Type) {
 			return idFromCgroupsParam(ev.Param(int(i) - 1))
 		}
 	}
-	if t := h.W.in.Lookup(ev.Tid); t != nil && t.ContainerID != "" {
-		if id, typ := container.FromCgroups(t.Cgroups); id == t.ContainerID {
-			return id, typ
-		}
-		return t.ContainerID, container.Docker
+	t := h.W.in.Lookup(ev.Tid)
+	if t == nil || t.ContainerID == "" || h.given[t.ContainerID] || h.W.in.Containers.Get(t.ContainerID) != nil {
+		return "", container.Docker // the usual case, decided without parsing cgroups
 	}
-	return "", container.Docker
+	if id, typ := container.FromCgroups(t.Cgroups); id == t.ContainerID {
+		return id, typ
+	}
+	return t.ContainerID, container.Docker
 }
 
 // idFromCgroupsParam reads the NUL-separated "controller=path" list of a cgroups parameter.

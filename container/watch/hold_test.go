@@ -260,3 +260,66 @@ func TestHoldEnd(t *testing.T) {
 		t.Fatalf("%d events after %v", len(got), time.Since(start))
 	}
 }
+
+// loopSource returns the same events over and over.
+type loopSource struct {
+	evs [][]byte
+	i   int
+}
+
+func (s *loopSource) Next(ev *event.Event) error {
+	raw := s.evs[s.i%len(s.evs)]
+	s.i++
+	return ev.Set(raw, event.HeaderV2, event.Lookup(binary.LittleEndian.Uint16(raw[20:])))
+}
+
+// TestHolderAllocatesNothing: events of the host and of known containers go through the
+// holder without an allocation (the per-event path).
+func TestHolderAllocatesNothing(t *testing.T) {
+	res := container.NewResolver(container.Config{})
+	defer res.Close()
+	in := state.New()
+	in.AddThread(&state.Thread{Tid: 10, Pid: 10})
+	in.AddThread(&state.Thread{Tid: 20, Pid: 20, ContainerID: fullID[:12], Cgroups: []string{"cpu=/docker/" + fullID}})
+	in.Containers.Add(&state.Container{ID: fullID[:12], Name: "web"})
+	closeX := typeOf(t, "close", true)
+	src := &loopSource{evs: [][]byte{rawEv(1, 10, closeX, le64(0)), rawEv(2, 20, closeX, le64(0))}}
+	h := &Holder{Src: src, W: New(in, res, nil), Limit: time.Second}
+	var ev event.Event
+	h.Next(&ev)
+	if a := testing.AllocsPerRun(1000, func() {
+		if err := h.Next(&ev); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%.1f allocations per event", a)
+	}
+}
+
+// TestHoldMemoryBound: past MaxHeldBytes the container held longest goes on without waiting.
+func TestHoldMemoryBound(t *testing.T) {
+	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, -1), Timeout: 10 * time.Second})
+	defer res.Close()
+	in := state.New()
+	closeX := typeOf(t, "close", true)
+	now := time.Now()
+	evs := [][]byte{execveExit(t, 1, 20, "/bin/sh", "/docker/"+fullID)}
+	for i := 0; i < 50; i++ {
+		evs = append(evs, rawEv(uint64(2+i), 20, closeX, le64(0)))
+	}
+	evs = append(evs, rawEv(100, 10, closeX, le64(0)))
+	at := make([]time.Time, len(evs))
+	for i := range at {
+		at[i] = now
+	}
+	at[len(at)-1] = now.Add(200 * time.Millisecond)
+	s := &script{t: t, evs: evs, at: at}
+	h := &Holder{Src: s, W: New(in, res, nil), Limit: time.Hour, MaxHeldBytes: 1000}
+	got := run(t, h, in)
+	if len(got) != len(evs) || got[len(got)-1].tid != 10 {
+		t.Fatalf("%d events out of %d, the host's last", len(got), len(evs))
+	}
+	if got[0].at > 100*time.Millisecond || h.Stats.Overflow.Load() != 1 {
+		t.Errorf("first event out after %v, %d overflows", got[0].at, h.Stats.Overflow.Load())
+	}
+}
