@@ -323,3 +323,44 @@ func TestHoldMemoryBound(t *testing.T) {
 		t.Errorf("first event out after %v, %d overflows", got[0].at, h.Stats.Overflow.Load())
 	}
 }
+
+// TestHoldNamesFromAnnouncement: the runtime announced the container on its event stream but
+// its inspect never answers: when the hold's limit comes, the announcement names the events.
+func TestHoldNamesFromAnnouncement(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "podman.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/events" {
+			io.WriteString(w, `{"Type":"container","Action":"create","Actor":{"ID":"`+fullID+`","Attributes":{"name":"announced","image":"localhost/app:3"}}}`+"\n")
+			w.(http.Flusher).Flush()
+		}
+		<-r.Context().Done() // inspect never answers
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	res := container.NewResolver(container.Config{PodmanSocket: sock, Timeout: 10 * time.Second})
+	defer res.Close()
+	res.Follow()
+	for deadline := time.Now().Add(5 * time.Second); res.Announced() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no announcement")
+		}
+	}
+	in := state.New()
+	closeX := typeOf(t, "close", true)
+	now := time.Now()
+	s := &script{t: t, evs: [][]byte{execveExit(t, 1, 20, "/bin/sh", "/machine.slice/libpod-"+fullID+".scope"), rawEv(2, 20, closeX, le64(0)),
+		rawEv(3, 10, closeX, le64(0))},
+		at: []time.Time{now, now, now.Add(300 * time.Millisecond)}}
+	h := &Holder{Src: s, W: New(in, res, nil), Limit: 100 * time.Millisecond}
+	got := run(t, h, in)
+	if len(got) != 4 || got[0].tid != -1 || got[1].name != "announced" || got[2].name != "announced" || got[1].at < 90*time.Millisecond {
+		t.Fatalf("got %+v", got)
+	}
+	if h.Stats.TimedOut.Load() != 0 {
+		t.Errorf("%d timed out", h.Stats.TimedOut.Load())
+	}
+}
