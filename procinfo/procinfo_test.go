@@ -98,7 +98,7 @@ func TestSourceOrderAndCadence(t *testing.T) {
 		writeStat(t, root, 3, tid, strconv.FormatInt(tid, 10)+" (w) R 1 3 3 0 -1 0 0 0 0 0 10 1 0 0\n")
 	}
 	clock := time.Unix(100, 0)
-	s := &Source{Src: &fakeSource{n: 1 << 20}, Root: root, now: func() time.Time { return clock },
+	s := &Source{Src: &fakeSource{n: 1 << 20}, Root: root, now: func() time.Time { return clock }, clockEvery: 1,
 		Threads: func(fn func(tid, pid int64)) {
 			for _, tid := range tids { // not in tid order
 				fn(tid, 3)
@@ -207,6 +207,63 @@ func TestSourceRoundsWhenQuiet(t *testing.T) {
 		}
 		if stamps[i] != 5_000_000_000+uint64(i)*1e9 {
 			t.Errorf("round %d stamped %d, want the horizon %d", i, stamps[i], 5_000_000_000+uint64(i)*1e9)
+		}
+	}
+}
+
+// clockSource's events carry the (fake) clock's time, as the live probe's carry the wall
+// clock's, and each advances it by step.
+type clockSource struct {
+	clock *time.Time
+	step  time.Duration
+	n     int
+}
+
+func (c *clockSource) Next(ev *event.Event) error {
+	if c.n == 0 {
+		return io.EOF
+	}
+	c.n--
+	*c.clock = c.clock.Add(c.step)
+	raw := Append(nil, uint64(c.clock.UnixNano()), 1, 0, 0)
+	return ev.Set(raw, event.HeaderV2, event.Lookup(234))
+}
+
+// TestSourceReadsClockRarely: at a high event rate the clock is read about once per
+// clockEvery events, not per event, and the rounds still come on time, because the events'
+// own times say when one is due.
+func TestSourceReadsClockRarely(t *testing.T) {
+	root := t.TempDir()
+	writeStat(t, root, 8, 8, "8 (w) R 1 8 8 0 -1 0 0 0 0 0 50 7 0 0\n")
+	clock := time.Unix(100, 0)
+	reads := 0
+	const n = 3_000_000 // 3 s at 1M events/s
+	s := &Source{Src: &clockSource{clock: &clock, step: time.Microsecond, n: n}, Root: root,
+		now:     func() time.Time { reads++; return clock },
+		Threads: func(fn func(tid, pid int64)) { fn(8, 8) }}
+	var ev event.Event
+	var rounds []time.Time
+	for {
+		err := s.Next(&ev)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Tid == 8 && !s.ended {
+			rounds = append(rounds, clock)
+		}
+	}
+	if reads > n/clockEvery+len(rounds)+10 {
+		t.Errorf("%d clock reads for %d events", reads, n)
+	}
+	if len(rounds) != 3 {
+		t.Fatalf("%d rounds in 3 s: %v", len(rounds), rounds)
+	}
+	for i := 1; i < len(rounds); i++ {
+		if d := rounds[i].Sub(rounds[i-1]); d < time.Second || d > time.Second+10*time.Microsecond {
+			t.Errorf("round %d came %v after the one before", i, d)
 		}
 	}
 }

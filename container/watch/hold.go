@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosysdig/gosysdig/container"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/state"
 )
 
 // Source yields events (the live probe, as the capture loop reads it).
@@ -64,6 +65,9 @@ type Holder struct {
 	num      uint64              // events returned: evt.num, in the order they go out
 	ended    bool                // the source has ended; held events are going out
 	cg       [event.MaxType]int8 // index+1 of a type's cgroups parameter, -1 none, 0 unknown yet
+	// The thread of the last event checked (containerOf).
+	lastTid    int64
+	lastThread *state.Thread
 
 	Stats HoldStats
 }
@@ -272,7 +276,10 @@ func (h *Holder) read(ev *event.Event) error {
 // hold decides whether ev belongs to a container whose metadata is not in yet; if so it keeps
 // a copy and reports true.
 func (h *Holder) hold(ev *event.Event) bool {
-	c := h.heldTids[ev.Tid]
+	var c *heldContainer
+	if len(h.heldTids) > 0 {
+		c = h.heldTids[ev.Tid]
+	}
 	if c == nil {
 		id, typ := h.containerOf(ev)
 		if id == "" || h.given[id] || h.W.in.Containers.Get(id) != nil {
@@ -311,10 +318,17 @@ func (h *Holder) containerOf(ev *event.Event) (string, container.Type) {
 			h.cg[ev.Type] = i
 		}
 		if i > 0 && int(i) <= ev.NParams() {
+			h.lastTid = 0 // a clone or exec: the thread may be new or change containers
 			return idFromCgroupsParam(ev.Param(int(i) - 1))
 		}
 	}
-	t := h.W.in.Lookup(ev.Tid)
+	// The thread of the last event is kept: at high rates most events come in runs of one
+	// thread, and the map lookup was a few percent of the live path.
+	t := h.lastThread
+	if ev.Tid != h.lastTid || t == nil {
+		t = h.W.in.Lookup(ev.Tid)
+		h.lastTid, h.lastThread = ev.Tid, t
+	}
 	if t == nil || t.ContainerID == "" || h.given[t.ContainerID] || h.W.in.Containers.Get(t.ContainerID) != nil {
 		return "", container.Docker // the usual case, decided without parsing cgroups
 	}
