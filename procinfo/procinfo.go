@@ -48,18 +48,19 @@ type Source struct {
 	Root     string
 	Interval time.Duration
 
-	now        func() time.Time
-	next       time.Time
-	nextTS     uint64     // next in the events' time base (ns since the epoch)
-	sinceClock int        // events since the clock was last read
-	clockEvery int        // 0: clockEvery (tests whose events' times are not the clock's set 1)
-	pending    [][2]int64 // tid, pid pairs still to report in this round, by tid
-	lastTS     uint64
-	ended      bool // the last round, at the source's end, is done
-	num        uint64
-	raw        []byte
-	buf        []byte
-	path       []byte
+	now         func() time.Time
+	next        time.Time
+	nextTS      uint64     // next in the events' time base (ns since the epoch)
+	sinceClock  int        // events since the clock was last read
+	deadlineSet time.Time  // the deadline last given to an IdleSource Src
+	clockEvery  int        // 0: clockEvery (tests whose events' times are not the clock's set 1)
+	pending     [][2]int64 // tid, pid pairs still to report in this round, by tid
+	lastTS      uint64
+	ended       bool // the last round, at the source's end, is done
+	num         uint64
+	raw         []byte
+	buf         []byte
+	path        []byte
 }
 
 var procinfoInfo = event.Lookup(234)
@@ -117,14 +118,22 @@ func (s *Source) Next(ev *event.Event) error {
 		return nil
 	}
 	idle, _ := s.Src.(IdleSource)
-	if idle != nil && s.lastTS != 0 && !s.ended {
+	if idle != nil && s.lastTS != 0 && !s.ended && !s.deadlineSet.Equal(s.next) {
 		idle.SetDeadline(s.next)
+		s.deadlineSet = s.next
 	}
 	err := s.Src.Next(ev)
+	if err == nil {
+		s.lastTS = ev.TS
+		s.num++
+		ev.Num = s.num
+		return nil
+	}
 	if idle != nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		// Nothing happened before the round was due: it goes now, stamped with the time
 		// the source's events are complete up to, so it stays in order with them.
 		idle.SetDeadline(time.Time{})
+		s.deadlineSet = time.Time{}
 		s.sinceClock = max(s.clockEvery, clockEvery) // the round is due: read the clock
 		if h := idle.Horizon(); h > s.lastTS {
 			s.lastTS = h
@@ -139,11 +148,6 @@ func (s *Source) Next(ev *event.Event) error {
 		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
 		slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 		return s.Next(ev)
-	}
-	if err == nil {
-		s.lastTS = ev.TS
-		s.num++
-		ev.Num = s.num
 	}
 	return err
 }

@@ -164,9 +164,11 @@ func (h *Holder) pending(ev *event.Event) (bool, error) {
 	// A container event (of a held container: stamped as its first held event, so that it
 	// comes before them in time as well).
 	ts := h.lastTS
-	if h.W.queued() != "" {
-		if c := h.held[h.W.queued()]; c != nil && len(c.evs) > 0 {
-			ts = min(ts, eventTS(c.evs[0].raw))
+	if len(h.held) > 0 {
+		if q := h.W.queued(); q != "" {
+			if c := h.held[q]; c != nil && len(c.evs) > 0 {
+				ts = min(ts, eventTS(c.evs[0].raw))
+			}
 		}
 	}
 	id, ok := h.W.next(ev, ts)
@@ -260,8 +262,10 @@ func (h *Holder) read(ev *event.Event) error {
 	if h.ended {
 		return io.EOF
 	}
-	idle, ok := h.Src.(idleSource)
-	if ok && len(h.held) > 0 {
+	if len(h.held) == 0 {
+		return h.Src.Next(ev)
+	}
+	if idle, ok := h.Src.(idleSource); ok {
 		// Wake up often enough to see a lookup finish and a hold expire.
 		wake := h.now().Add(10 * time.Millisecond)
 		if !h.deadline.IsZero() && h.deadline.Before(wake) {

@@ -150,6 +150,9 @@ func (w *Watcher) queued() string {
 
 // takeFinished returns the ids whose lookups ended without metadata since the last call.
 func (w *Watcher) takeFinished() []string {
+	if len(w.finished) == 0 {
+		return nil
+	}
 	f := w.finished
 	w.finished = w.finished[:0]
 	return f
