@@ -138,6 +138,28 @@ func (e *Event) Param(i int) []byte {
 	return e.data[e.offs[i]:e.offs[i+1]]
 }
 
+// StoredParam returns parameter i as the event stores it, counting those beyond the table's
+// (later libs' parameters, which 0.29.3 and Param skip), or nil when the event carries fewer.
+// The table does not describe them: their meaning is the caller's.
+func (e *Event) StoredParam(i int) []byte {
+	if i < e.nparams {
+		return e.Param(i)
+	}
+	if i >= e.stored {
+		return nil
+	}
+	lw := 2
+	if e.Info.Large() {
+		lw = 4
+	}
+	lens := e.raw[e.hdr:]
+	off := e.offs[e.nparams] // Set checked every stored length against the event's size
+	for j := e.nparams; j < i; j++ {
+		off += paramLen(lens, j, lw)
+	}
+	return e.data[off : off+paramLen(lens, i, lw)]
+}
+
 // ParamIndex returns the index of the parameter called name, or -1.
 func (e *Event) ParamIndex(name string) int {
 	for i := 0; i < e.nparams; i++ {

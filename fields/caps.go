@@ -43,11 +43,11 @@ func capField(name, desc string, get func(t *state.Thread) uint64) *Field {
 
 func init() {
 	register("thread",
-		capField("thread.cap_permitted", "the thread's permitted capabilities, by name (read from /proc; a later execve's change is not seen)",
+		capField("thread.cap_permitted", "the thread's permitted capabilities, by name (from /proc, inherited on clone, set by every execve: later libs' execve exit parameters 21-23, which gosysdig's probe sends)",
 			func(t *state.Thread) uint64 { return t.CapPermitted }),
-		capField("thread.cap_effective", "the thread's effective capabilities, by name (read from /proc; a later execve's change is not seen)",
+		capField("thread.cap_effective", "the thread's effective capabilities, by name (from /proc, inherited on clone, set by every execve: later libs' execve exit parameters 21-23, which gosysdig's probe sends)",
 			func(t *state.Thread) uint64 { return t.CapEffective }),
-		capField("thread.cap_inheritable", "the thread's inheritable capabilities, by name (read from /proc; a later execve's change is not seen)",
+		capField("thread.cap_inheritable", "the thread's inheritable capabilities, by name (from /proc, inherited on clone, set by every execve: later libs' execve exit parameters 21-23, which gosysdig's probe sends)",
 			func(t *state.Thread) uint64 { return t.CapInheritable }),
 	)
 }

@@ -102,28 +102,28 @@ func (e testEvent) items(i int) []string {
 // events the tests check. Kept by hand from scap-events.tsv so the test
 // does not trust the probe's own generated table.
 var paramSizes = map[uint16][]int{
-	0:   {2, 2},                                                       // syscall E
-	1:   {2},                                                          // syscall X
-	3:   {8, 0, 4, 4, 4},                                              // open X
-	4:   {8},                                                          // close E
-	5:   {8},                                                          // close X
-	6:   {8, 4},                                                       // read E
-	7:   {8, 0},                                                       // read X
-	8:   {8, 4},                                                       // write E
-	9:   {8, 0},                                                       // write X
-	18:  {4, 4, 4},                                                    // socket E
-	19:  {8},                                                          // socket X
-	22:  {8, 0},                                                       // connect E
-	23:  {8, 0},                                                       // connect X
-	186: {8, 8, 1, 1},                                                 // procexit
-	223: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 4, 4, 4, 8, 8}, // clone X
-	240: {8, 4},                                                       // setns E
-	241: {8},                                                          // setns X
-	292: {0},                                                          // execve E
-	293: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4}, // execve X
-	306: {8, 0, 4, 4},                                                 // openat E
-	307: {8, 8, 0, 4, 4, 4},                                           // openat X
-	335: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 4, 4, 4, 8, 8}, // clone3 X
+	0:   {2, 2},                                                                // syscall E
+	1:   {2},                                                                   // syscall X
+	3:   {8, 0, 4, 4, 4},                                                       // open X
+	4:   {8},                                                                   // close E
+	5:   {8},                                                                   // close X
+	6:   {8, 4},                                                                // read E
+	7:   {8, 0},                                                                // read X
+	8:   {8, 4},                                                                // write E
+	9:   {8, 0},                                                                // write X
+	18:  {4, 4, 4},                                                             // socket E
+	19:  {8},                                                                   // socket X
+	22:  {8, 0},                                                                // connect E
+	23:  {8, 0},                                                                // connect X
+	186: {8, 8, 1, 1},                                                          // procexit
+	223: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 4, 4, 4, 8, 8},          // clone X
+	240: {8, 4},                                                                // setns E
+	241: {8},                                                                   // setns X
+	292: {0},                                                                   // execve E
+	293: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4, 8, 8, 8}, // execve X, later libs' cap_* sets
+	306: {8, 0, 4, 4},                                                          // openat E
+	307: {8, 8, 0, 4, 4, 4},                                                    // openat X
+	335: {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 4, 4, 4, 8, 8},          // clone3 X
 }
 
 func checkShape(t *testing.T, e testEvent) {

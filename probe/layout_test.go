@@ -122,8 +122,8 @@ func TestScratchLayout(t *testing.T) {
 			}
 		}
 	}
-	if sz, _ := btf.Sizeof(structOf(t, spec, "ev_info")); sz != 21 {
-		t.Errorf("sizeof(ev_info) = %d, want 21 (1 + MAX_PARAMS)", sz)
+	if sz, _ := btf.Sizeof(structOf(t, spec, "ev_info")); sz != 24 {
+		t.Errorf("sizeof(ev_info) = %d, want 24 (1 + MAX_PARAMS)", sz)
 	}
 }
 

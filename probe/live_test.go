@@ -203,6 +203,7 @@ func testLiveProcessFileAndNet(t *testing.T, noCoreCast bool) {
 		t.Fatal(err)
 	}
 	script := fmt.Sprintf("cat /etc/hostname >/dev/null\n"+
+		"setpriv --bounding-set=-net_raw cat /etc/hostname /dev/null >/dev/null\n"+
 		"nsenter -t $$ -m true\n"+
 		"echo hello-gosysdig > %s\n"+
 		"bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d; echo hi >&3'\n"+
@@ -276,6 +277,11 @@ func testLiveProcessFileAndNet(t *testing.T, noCoreCast bool) {
 		}
 		if e.u32(19) != wantFlags {
 			t.Errorf("execve flags %#x, want %#x", e.u32(19), wantFlags)
+		}
+		// A root exec keeps the sets of the root test process that started it.
+		inh, prm, eff := procCaps(t, "/proc/self/status")
+		if got := [3]int64{e.i64(20), e.i64(21), e.i64(22)}; got != [3]int64{int64(inh), int64(prm), int64(eff)} {
+			t.Errorf("cap inheritable/permitted/effective = %#x, want %#x %#x %#x", got, inh, prm, eff)
 		}
 		if e.i64(17) <= 0 || e.u32(18) == 0 {
 			t.Errorf("pgid=%d loginuid=%#x", e.i64(17), e.u32(18))
@@ -422,6 +428,22 @@ func testLiveProcessFileAndNet(t *testing.T, noCoreCast bool) {
 		dport := int(tu[11]) | int(tu[12])<<8
 		if net.IP(tu[1:5]).String() != "127.0.0.1" || net.IP(tu[7:11]).String() != "127.0.0.1" || dport != port || sport == 0 {
 			t.Errorf("tuple %s:%d->%s:%d", net.IP(tu[1:5]), sport, net.IP(tu[7:11]), dport)
+		}
+	})
+
+	t.Run("execve caps after setpriv", func(t *testing.T) {
+		if _, err := exec.LookPath("setpriv"); err != nil {
+			t.Skip("setpriv not installed")
+		}
+		e, ok := find(mine, 293, func(e testEvent) bool { return e.str(13) == "cat" && len(e.items(2)) == 2 })
+		if !ok {
+			t.Fatal("no execve exit of the cat setpriv started")
+		}
+		// The exec drops from the permitted and effective sets what the bounding set lost.
+		const netRaw = 1 << 13
+		inh, prm, eff := procCaps(t, "/proc/self/status")
+		if got := [3]int64{e.i64(20), e.i64(21), e.i64(22)}; got != [3]int64{int64(inh), int64(prm &^ netRaw), int64(eff &^ netRaw)} {
+			t.Errorf("cap inheritable/permitted/effective = %#x, want %#x %#x %#x", got, inh, prm&^netRaw, eff&^netRaw)
 		}
 	})
 
@@ -591,4 +613,31 @@ func TestLiveDeadline(t *testing.T) {
 	if events < 6 || idles < 5 {
 		t.Errorf("%d events and %d quiet waits in 2 s, want the helper's opens and quiet time between", events, idles)
 	}
+}
+
+// procCaps reads the CapInh, CapPrm and CapEff masks of a /proc status file.
+func procCaps(t *testing.T, path string) (inh, prm, eff uint64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(line, ":")
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		switch k {
+		case "CapInh":
+			inh = n
+		case "CapPrm":
+			prm = n
+		case "CapEff":
+			eff = n
+		default:
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %s: %v", path, line, err)
+		}
+	}
+	return inh, prm, eff
 }

@@ -367,7 +367,8 @@ func (s *Set) compileRule(r *Rule) {
 	if r.Enabled && !r.quietTypes && f.types == nil {
 		s.warnf(r.Pos, name, "rule matches every event type (its condition does not restrict evt.type): each event is checked against it, a significant cost")
 	}
-	out := expandContainerInfo(r.Output)
+	out := s.print.apply(r.Output)
+	r.Format = out
 	if r.text, err = output.New("*"+out, false); err == nil {
 		r.json, err = output.New("*"+out, true)
 	}
@@ -467,16 +468,6 @@ func validComp(op string) bool {
 		return true
 	}
 	return false
-}
-
-// containerInfoDefault is what Falco puts for the %container.info placeholder of a rule's
-// output when no -pc/-pk option replaces it.
-const containerInfoDefault = "%container.name (id=%container.id)"
-
-// expandContainerInfo replaces Falco's %container.info output placeholder (not a field) as
-// Falco's rule loader does.
-func expandContainerInfo(out string) string {
-	return strings.ReplaceAll(out, "%container.info", containerInfoDefault)
 }
 
 // substituteBareList replaces a list name used as the single value of a comparison

@@ -98,7 +98,59 @@ func TestContainerInfoPlaceholder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := expandContainerInfo(set.Rules[0].Output); got != "opened (user=%user.name %container.name (id=%container.id))" {
+	if got := set.Rules[0].Format; got != "opened (user=%user.name %container.name (id=%container.id))" {
 		t.Fatalf("expanded output %q", got)
+	}
+}
+
+// TestPrintSuffixes: Falco's -p, as Falco 0.35 applies it: -pc and -pk (and their gVisor
+// forms) take the place of %container.info, or follow an output without it after a space; a
+// format of one's own follows every output, whose %container.info gets the default.
+func TestPrintSuffixes(t *testing.T) {
+	src := Source{Name: "p.yaml", Data: []byte(`
+- rule: with info
+  desc: d
+  condition: evt.type=open
+  output: opened (user=%user.name %container.info)
+  priority: WARNING
+- rule: without info
+  desc: d
+  condition: evt.type=close
+  output: closed %fd.name
+  priority: WARNING
+`)}
+	for _, tc := range []struct {
+		p          string
+		with, wout string
+	}{
+		{"", "opened (user=%user.name %container.name (id=%container.id))", "closed %fd.name"},
+		{"c", "opened (user=%user.name container=%container.name (id=%container.id))",
+			"closed %fd.name container=%container.name (id=%container.id)"},
+		{"container", "opened (user=%user.name container=%container.name (id=%container.id))",
+			"closed %fd.name container=%container.name (id=%container.id)"},
+		{"k", "opened (user=%user.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id)",
+			"closed %fd.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id"},
+		{"kubernetes", "opened (user=%user.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id)",
+			"closed %fd.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id"},
+		{"cg", "opened (user=%user.name container=%container.name (id=%container.id) vpid=%proc.vpid vtid=%thread.vtid)",
+			"closed %fd.name container=%container.name (id=%container.id) vpid=%proc.vpid vtid=%thread.vtid"},
+		{"kg", "opened (user=%user.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id vpid=%proc.vpid vtid=%thread.vtid)",
+			"closed %fd.name k8s.ns=%k8s.ns.name k8s.pod=%k8s.pod.name container=%container.id vpid=%proc.vpid vtid=%thread.vtid"},
+		{"pid=%proc.pid", "opened (user=%user.name %container.name (id=%container.id)) pid=%proc.pid",
+			"closed %fd.name pid=%proc.pid"},
+	} {
+		set, err := LoadPrint([]Source{src}, ParsePrint(tc.p))
+		if err != nil {
+			t.Fatalf("-p %q: %v", tc.p, err)
+		}
+		if got := set.Rules[0].Format; got != tc.with {
+			t.Errorf("-p %q, with %%container.info:\n got  %q\n want %q", tc.p, got, tc.with)
+		}
+		if got := set.Rules[1].Format; got != tc.wout {
+			t.Errorf("-p %q, without %%container.info:\n got  %q\n want %q", tc.p, got, tc.wout)
+		}
+	}
+	if _, err := LoadPrint([]Source{src}, ParsePrint("%no.such_field")); err == nil {
+		t.Error("-p with an unknown field: no error")
 	}
 }

@@ -57,7 +57,12 @@ func ReadPaths(paths []string) ([]Source, error) {
 // Load reads every source in order, then resolves and compiles what they define. The Set is
 // returned even with errors (for --validate); err is a *LoadError when there are any.
 func Load(srcs []Source) (*Set, error) {
-	s := &Set{rules: map[string]*Rule{}, lists: map[string]*List{}, macros: map[string]*Macro{}}
+	return LoadPrint(srcs, Print{})
+}
+
+// LoadPrint is Load with Falco's -p option applied to every rule's output (see Print).
+func LoadPrint(srcs []Source, p Print) (*Set, error) {
+	s := &Set{rules: map[string]*Rule{}, lists: map[string]*List{}, macros: map[string]*Macro{}, print: p}
 	for _, src := range srcs {
 		s.loadFile(src)
 	}

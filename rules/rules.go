@@ -152,6 +152,7 @@ type Rule struct {
 	Source     string
 	Exceptions []Exception
 	Pos        Pos
+	Format     string // the alert's output format: Output with %container.info and -p applied
 
 	skipUnknown bool
 	quietTypes  bool // warn_evttypes: false
@@ -180,8 +181,9 @@ type Set struct {
 	lists  map[string]*List
 	macros map[string]*Macro
 
-	expanded   int  // list items copied while expanding lists, against expandBudget
-	overBudget bool // expandBudget was exceeded (reported once)
+	print      Print // Falco's -p: what the rules' outputs gain
+	expanded   int   // list items copied while expanding lists, against expandBudget
+	overBudget bool  // expandBudget was exceeded (reported once)
 }
 
 // EventTypes reports, per event id, whether r can match it (nil: any type).

@@ -145,3 +145,32 @@ func TestBindNamesSocket(t *testing.T) {
 		}
 	}
 }
+
+// TestExecveCaps: the capability sets an execve exit carries beyond 0.29.3's 20 parameters
+// (later libs' 21-23) replace the thread's; an exit without them, or a failed one, leaves them.
+func TestExecveCaps(t *testing.T) {
+	exit := exitParams(t, 293, map[string][]byte{"exe": str("prog"), "tid": i64(100), "pid": i64(100),
+		"ptid": i64(1), "comm": str("prog")})
+	f := newFeeder(t)
+	th := f.in.Lookup(100)
+	th.CapInheritable, th.CapPermitted, th.CapEffective, th.CapsKnown = 0, 0x1ff, 0x1ff, true
+	f.ev(100, 293, exit...)
+	if th.CapPermitted != 0x1ff || !th.CapsKnown {
+		t.Fatalf("20 parameters: permitted %#x known %v, want the sets kept", th.CapPermitted, th.CapsKnown)
+	}
+	f.ev(100, 293, append(exit[:20:20], i64(0x4), i64(0x2000), i64(0x1000))...)
+	if th.CapInheritable != 0x4 || th.CapPermitted != 0x2000 || th.CapEffective != 0x1000 {
+		t.Errorf("23 parameters: sets %#x %#x %#x, want 0x4 0x2000 0x1000", th.CapInheritable, th.CapPermitted, th.CapEffective)
+	}
+	failed := append([][]byte{i64(-2)}, exit[1:20]...)
+	f.ev(100, 293, append(failed, i64(0), i64(0), i64(0))...)
+	if th.CapEffective != 0x1000 {
+		t.Errorf("failed execve changed the effective set to %#x", th.CapEffective)
+	}
+	th2 := f.in.Lookup(101)
+	th2.CapsKnown = false
+	f.ev(101, 331, append(exitParams(t, 331, map[string][]byte{"exe": str("p2")})[:20], i64(0), i64(1), i64(1))...)
+	if !th2.CapsKnown || th2.CapEffective != 1 {
+		t.Errorf("execveat: known %v effective %#x, want true 0x1", th2.CapsKnown, th2.CapEffective)
+	}
+}

@@ -160,6 +160,27 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if strings.HasPrefix(t.Exepath, "/memfd:") {
 		t.ExeFromMemfd = true
 	}
+	in.execCaps(ev, t)
+}
+
+// execCaps applies the capability sets an execve left, which an exec recomputes (file
+// capabilities, a uid change, the bounding set) and nothing else in the stream tells. They are
+// later libs' execve exit parameters 21-23 (cap_inheritable, cap_permitted, cap_effective,
+// masks of kernel capability bits), beyond 0.29.3's table: gosysdig's probe sends them, and
+// sysdig 0.29.3 reads such events as if they were not there. Without them the thread keeps
+// the sets it had (from /proc or its parent).
+func (in *Inspector) execCaps(ev *event.Event, t *Thread) {
+	if (ev.Type != 293 && ev.Type != 331) || ev.NParams() != 20 || ev.StoredParams() < 23 {
+		return
+	}
+	inh, ok1 := event.DecodeUint(ev.StoredParam(20))
+	prm, ok2 := event.DecodeUint(ev.StoredParam(21))
+	eff, ok3 := event.DecodeUint(ev.StoredParam(22))
+	if !ok1 || !ok2 || !ok3 {
+		return
+	}
+	t.CapInheritable, t.CapPermitted, t.CapEffective = inh, prm, eff
+	t.CapsKnown = true
 }
 
 // parseClone adds the new thread or process a clone, fork or vfork created.

@@ -47,6 +47,7 @@ type rulesOptions struct {
 	metricsAddr  string
 	verbose      bool
 	config       []string // Falco's -o key=value
+	print        string   // Falco's -p: c, k, cg, kg (and long forms) or a format
 }
 
 func newRulesCmd() *cobra.Command {
@@ -72,6 +73,7 @@ func newRulesCmd() *cobra.Command {
 	f.StringVar(&ro.priority, "priority", "debug", "minimum priority of the rules that run")
 	f.StringVar(&ro.matching, "matching", "first", "first: an event fires only its first matching rule; all: every one")
 	f.BoolVarP(&ro.json, "json", "j", false, "write alerts as JSON")
+	f.StringVarP(&ro.print, "print", "p", "", "Falco's -p: -pc/-pcontainer or -pk/-pkubernetes (-pcg, -pkg: with gVisor's vpid and vtid) put the container's (and pod's) fields in place of every rule output's %container.info or after it; any other value is a format appended to every rule output")
 	f.BoolVar(&ro.validate, "validate", false, "only load the rules: print errors and warnings, exit 1 if invalid")
 	f.BoolVar(&ro.list, "list", false, "list the rules loaded")
 	f.IntVarP(&ro.duration, "seconds", "M", 0, "stop a live capture after this many seconds")
@@ -119,7 +121,7 @@ func runRules(stdout, stderr io.Writer, ro *rulesOptions) error {
 		}
 	}
 	loadStart := time.Now()
-	set, loadErr := rules.Load(srcs)
+	set, loadErr := rules.LoadPrint(srcs, rules.ParsePrint(ro.print))
 	loadTime := time.Since(loadStart)
 	if ro.validate {
 		return validateReport(stdout, srcs, set)

@@ -18,14 +18,18 @@ echo '};'
 echo
 echo '/* Per 0.29.3 event id: parameter count and wire size of each parameter'
 echo ' * (0 = variable length). Used by the fallback filler and kept in sync with'
-echo ' * the Go decoder tests. */'
+echo ' * the Go decoder tests. execve and execveat exit carry three parameters'
+echo ' * more than in 0.29.3, those later libs added as 21-23 (cap_inheritable,'
+echo ' * cap_permitted, cap_effective): 0.29.3 reads the first 20 of them. */'
 echo 'static const struct ev_info ev_table[EV_MAX_ID] = {'
 awk -F'\t' 'FNR==1 { f++ ; next }
 f==1 { sz[$2] = ($3 ~ /^[0-9]+$/) ? $3 : 0; next }
 f==2 && $7=="yes" {
-	n = $11 + 0; printf "\t[%d] = {%d, {", $1, n
+	n = $11 + 0; extra = ($1 == 293 || $1 == 331) ? 3 : 0
+	printf "\t[%d] = {%d, {", $1, n + extra
 	split($12, p, ";")
 	for (i = 1; i <= n; i++) { split(p[i], q, ":"); printf "%s%d", (i>1?", ":""), sz[q[2]] }
+	for (i = 0; i < extra; i++) printf ", 8"
 	printf "}},\t/* %s %s */\n", $9, $3
 }' "$REF/scap-param-types.tsv" "$REF/scap-events.tsv"
 echo '};'

@@ -1,5 +1,6 @@
 /* Process fillers: clone/fork/vfork/clone3 exit (clone_20 layout),
- * execve/execveat (execve_19 layout) and procexit. The 20-parameter
+ * execve/execveat (execve_19 layout and later libs' capability sets,
+ * parameters 21-23) and procexit. The 20-parameter
  * process events are built in three chained tail calls (proc_a -> proc_cwd
  * -> proc_b) so each program stays small for the verifier; the scratch
  * carries the partial event between them. */
@@ -370,6 +371,19 @@ static __always_inline s32 task_tty(struct task_struct *t)
 	return encode_dev((major << 20) | minor);
 }
 
+/* A kernel_cap_t as a 64-bit mask of capability bit numbers (later libs'
+ * PPM_CAP_* bits are the kernel's). Read as 8 bytes at the member's
+ * offset: kernels before 6.3 declare it u32 cap[2], later ones u64 val,
+ * the same bytes on little-endian. */
+static __always_inline u64 cred_caps(const struct cred *c, u32 off)
+{
+	u64 v = 0;
+
+	if (c)
+		bpf_probe_read_kernel(&v, sizeof(v), (const void *)c + off);
+	return v;
+}
+
 /* Stage 3: fdlimit, page faults, vm, comm, cgroups, then the clone or
  * execve specific tail. */
 FILLER(proc_b)
@@ -416,6 +430,14 @@ FILLER(proc_b)
 		push_u64(s, pid_vnr(BPF_CORE_READ(t, signal, pids[2]))); /* PIDTYPE_PGID */
 		push_u32(s, BPF_CORE_READ(t, loginuid.val));
 		push_u32(s, s->ret == 0 ? take_exec_flags() : 0);
+		/* Later libs' parameters 21-23: the capability sets of the
+		 * credentials the exec left (it recomputes them from the file's
+		 * capabilities, the uid change and the bounding set), which the
+		 * state cannot derive from anything else. */
+		const struct cred *cred = BPF_CORE_READ(t, cred);
+		push_u64(s, cred_caps(cred, bpf_core_field_offset(struct cred, cap_inheritable)));
+		push_u64(s, cred_caps(cred, bpf_core_field_offset(struct cred, cap_permitted)));
+		push_u64(s, cred_caps(cred, bpf_core_field_offset(struct cred, cap_effective)));
 	}
 	return ev_submit(s);
 }

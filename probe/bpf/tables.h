@@ -521,7 +521,9 @@ static const struct sc_info sc_table[SC_MAX] = {
 
 /* Per 0.29.3 event id: parameter count and wire size of each parameter
  * (0 = variable length). Used by the fallback filler and kept in sync with
- * the Go decoder tests. */
+ * the Go decoder tests. execve and execveat exit carry three parameters
+ * more than in 0.29.3, those later libs added as 21-23 (cap_inheritable,
+ * cap_permitted, cap_effective): 0.29.3 reads the first 20 of them. */
 static const struct ev_info ev_table[EV_MAX_ID] = {
 	[0] = {2, {2, 2}},	/* syscall E */
 	[1] = {1, {2}},	/* syscall X */
@@ -816,7 +818,7 @@ static const struct ev_info ev_table[EV_MAX_ID] = {
 	[290] = {3, {8, 8, 4}},	/* page_fault E */
 	[291] = {0, {}},	/* NA5 X */
 	[292] = {1, {0}},	/* execve E */
-	[293] = {20, {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4}},	/* execve X */
+	[293] = {23, {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4, 8, 8, 8}},	/* execve X */
 	[294] = {2, {8, 8}},	/* setpgid E */
 	[295] = {1, {8}},	/* setpgid X */
 	[296] = {1, {8}},	/* bpf E */
@@ -854,7 +856,7 @@ static const struct ev_info ev_table[EV_MAX_ID] = {
 	[328] = {3, {8, 8, 4}},	/* mprotect E */
 	[329] = {1, {8}},	/* mprotect X */
 	[330] = {3, {8, 0, 4}},	/* execveat E */
-	[331] = {20, {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4}},	/* execveat X */
+	[331] = {23, {8, 0, 0, 8, 8, 8, 0, 8, 8, 8, 4, 4, 4, 0, 0, 0, 4, 8, 4, 4, 8, 8, 8}},	/* execveat X */
 	[332] = {3, {8, 8, 8}},	/* copy_file_range E */
 	[333] = {3, {8, 8, 8}},	/* copy_file_range X */
 	[334] = {0, {}},	/* clone3 E */
