@@ -154,3 +154,23 @@ func TestPrintSuffixes(t *testing.T) {
 		t.Error("-p with an unknown field: no error")
 	}
 }
+
+// TestContainerPluginBuiltin: today's rules files require Falco's container plugin, whose
+// fields gosysdig has itself: no warning for it; another plugin is still named.
+func TestContainerPluginBuiltin(t *testing.T) {
+	for _, c := range []struct {
+		yaml string
+		warn bool
+	}{
+		{"- required_plugin_versions:\n    - name: container\n      version: 0.4.0\n", false},
+		{"- required_plugin_versions:\n    - name: k8saudit\n      version: 0.7.0\n", true},
+	} {
+		set, err := Load([]Source{{Name: "r.yaml", Data: []byte(c.yaml)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(set.Warnings) > 0; got != c.warn {
+			t.Errorf("%q: warnings %v", c.yaml, set.Warnings)
+		}
+	}
+}

@@ -677,6 +677,11 @@ func (ex *item) values(vn *yaml.Node, e *Exception) [][]any {
 	return out
 }
 
+// builtinPlugins are the plugins whose work gosysdig does itself: Falco's container plugin
+// (falcosecurity/plugins, "container") adds the container.* and k8s.* fields to the syscall
+// source, which gosysdig's fields provide natively.
+var builtinPlugins = map[string]bool{"container": true}
+
 // warnPlugins names the plugins a file requires: this engine runs no plugins, so the rules of
 // their sources are skipped (each with its own warning) and syscall rules load.
 func (s *Set) warnPlugins(it *item) {
@@ -690,7 +695,7 @@ func (s *Set) warnPlugins(it *item) {
 			continue
 		}
 		for i := 0; i+1 < len(p.Content); i += 2 {
-			if p.Content[i].Value == "name" {
+			if p.Content[i].Value == "name" && !builtinPlugins[p.Content[i+1].Value] {
 				names = append(names, p.Content[i+1].Value)
 			}
 		}
