@@ -79,7 +79,7 @@ difffuzz:
 bench:
 	CI=true $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/
 
-# dd under the live probe against dd alone, and a sustained-rate run (root).
+# dd under the live probe against dd alone, sustained -w and text runs, the ceiling (root).
 bench-live:
 	$(GO) test -run '^$$' -bench Live -benchtime 1x -timeout 20m ./cmd/gosysdig/
 
