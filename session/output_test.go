@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -176,3 +177,41 @@ func TestDrainLimit(t *testing.T) {
 }
 
 var _ io.Writer = (*Output)(nil)
+
+// TestDrainProgress: a drain that keeps reading events goes on past DrainLimit; once it stops
+// progressing, the process ends DrainLimit later.
+func TestDrainProgress(t *testing.T) {
+	exited := make(chan int, 2)
+	exit = func(code int) { exited <- code }
+	defer func() { exit = os.Exit }()
+	var n atomic.Uint64
+	stopProgress := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-stopProgress:
+				return
+			case <-time.After(100 * time.Millisecond):
+				n.Add(1)
+			}
+		}
+	}()
+	release := InterruptsProgress(func() {}, n.Load)
+	defer release()
+	start := time.Now()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case c := <-exited:
+		t.Fatalf("exit %d after %v while the drain progressed", c, time.Since(start))
+	case <-time.After(DrainLimit + 1500*time.Millisecond):
+	}
+	close(stopProgress)
+	select {
+	case c := <-exited:
+		if c != 130 {
+			t.Fatalf("exit %d", c)
+		}
+	case <-time.After(2*DrainLimit + time.Second):
+		t.Fatal("a drain without progress did not end the process")
+	}
+}

@@ -143,11 +143,13 @@ func runLivePipeline(p *pipeline, o *options, match []bool, everySecond func(eve
 	// SIGINT, SIGTERM and -M end the capture by stopping the probe: the pipeline reads what is
 	// still in the ring, sees the end of its source, flushes the output and the capture file,
 	// and prints the summary. Signals are watched apart from the ticks below (which may write on
-	// stderr): a second signal, or a drain longer than session.DrainLimit, ends the process.
+	// stderr): a second signal, or a drain that reads no event for session.DrainLimit (a stdout
+	// nobody reads), ends the process; a drain that progresses finishes, so the events in the
+	// ring reach the output and the -w file.
 	stats := &finalStats{warn: p.stderr}
-	release := session.Interrupts(func() {
+	release := session.InterruptsProgress(func() {
 		go stats.stop(pr) // the probe's end wakes a loop waiting for events
-	})
+	}, p.eventsRead)
 	defer release()
 	done := make(chan struct{})
 	defer close(done)

@@ -244,6 +244,14 @@ func (p *pipeline) onFirstMatch(ts uint64) {
 	}
 }
 
+// eventsRead is how many events the capture loop has read (the drain's progress).
+func (p *pipeline) eventsRead() uint64 {
+	if l := p.loop.Load(); l != nil {
+		return l.Stats.Read.Load()
+	}
+	return 0
+}
+
 // stop ends the run before the next event (SIGINT, SIGTERM).
 func (p *pipeline) stop() {
 	p.stopped.Store(true)
