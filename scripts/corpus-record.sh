@@ -8,7 +8,7 @@ out=testdata/corpus
 bin=$(mktemp -d); trap 'rm -rf "$bin"' EXIT
 CGO_ENABLED=0 go build -o "$bin/gosysdig" ./cmd/gosysdig
 go build -o "$bin/cwl" ./internal/corpus/workload
-helpers=" renamed_child setid_child "
+helpers=" renamed_child setid_child pidns_init "
 names=${*:-$("$bin/cwl")}
 for n in $names; do
   [[ $helpers == *" $n "* ]] && continue
@@ -17,7 +17,7 @@ for n in $names; do
   if [[ $n == mid_* ]]; then (cd /tmp && "$bin/cwl" "$n") & wl=$!; sleep 0.5; fi
   "$bin/gosysdig" --ready-file "$bin/ready" -z -s "$snap" -w "$out/$n.scap" "proc.name=cwl or proc.aname=cwl" &
   g=$!
-  for _ in $(seq 100); do [ -e "$bin/ready" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -e "$bin/ready" ] && break; sleep 0.1; done
   [ -e "$bin/ready" ] || { echo "$n: probe not ready"; exit 1; }
   if [[ $n == mid_* ]]; then touch "/tmp/cwl-$n/go"; wait $wl || true; else (cd /tmp && "$bin/cwl" "$n") || true; fi
   sleep 0.5

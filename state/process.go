@@ -198,6 +198,12 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		}
 		child = t
 	} else {
+		// A parent in a PID namespace (its tid is not its vtid) sees the child's id in that
+		// namespace: libsinsp leaves the child to its own exit rather than file it under an id
+		// that names another thread on the host.
+		if vtid, ok := paramInt(ev, "vtid"); flags&clChildInPidns != 0 || ok && vtid != ev.Tid {
+			return
+		}
 		in.forgetMissing(res)
 		if in.threads[res] != nil {
 			return
@@ -209,7 +215,13 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	}
 	parent := t
 	if res == 0 {
-		ptid, _ := paramInt(ev, "ptid")
+		// The child's exit came first (or the parent's was not filed): the thread it copies is
+		// its process's for a new thread, its parent's for a new process, as libsinsp's.
+		name := "ptid"
+		if flags&clCloneThread != 0 {
+			name = "pid"
+		}
+		ptid, _ := paramInt(ev, name)
 		parent = in.threads[ptid]
 	}
 	child.Flags = uint32(flags)

@@ -9,6 +9,7 @@ import "github.com/gosysdig/gosysdig/capture"
 const (
 	clCloneFiles   = 1 << 0  // PPM_CL_CLONE_FILES
 	clCloneThread  = 1 << 13 // PPM_CL_CLONE_THREAD
+	clChildInPidns = 1 << 29 // PPM_CL_CHILD_IN_PIDNS
 	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
 )
 
