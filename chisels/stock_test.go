@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,9 +171,9 @@ func stockSetup(t *testing.T) (sysdig string, traces []string, bin string) {
 	if _, err := os.Stat(stockDir); err != nil {
 		unavailable(t, "sysdig's chisels are not installed: %v", err)
 	}
-	traces, _ = filepath.Glob("../../shared/traces/*.scap")
+	traces, from := testcaptures.ForComparison()
 	if len(traces) == 0 {
-		unavailable(t, "no shared captures in ../../shared/traces")
+		unavailable(t, "no captures in %s", from)
 	}
 	for i := range traces {
 		traces[i], _ = filepath.Abs(traces[i])
@@ -354,9 +355,9 @@ func TestBuiltinSpectrogramTTY(t *testing.T) {
 	if err != nil {
 		unavailable(t, "script (util-linux) is not installed: %v", err)
 	}
-	traces, _ := filepath.Glob("../../shared/traces/*.scap")
+	traces, from := testcaptures.ForComparison()
 	if len(traces) == 0 {
-		unavailable(t, "no shared captures in ../../shared/traces")
+		unavailable(t, "no captures in %s", from)
 	}
 	bin, _ := filepath.Abs(gosysdig(t))
 	empty := t.TempDir()

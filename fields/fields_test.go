@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 	"io"
 	"os"
 	"os/exec"
@@ -28,16 +29,13 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// traces returns the shared reference traces (../shared beside the repository).
+// traces returns the captures the comparisons run over: the shared reference traces (../shared
+// beside the repository), or the project's corpus without them (internal/testcaptures).
 func traces(t *testing.T) []string {
 	t.Helper()
-	d, err := filepath.Abs("../../shared/traces")
-	if err != nil {
-		skipOrFail(t, "../shared: %v", err)
-	}
-	ts, _ := filepath.Glob(filepath.Join(d, "*.scap"))
+	ts, from := testcaptures.ForComparison()
 	if len(ts) == 0 {
-		skipOrFail(t, "no traces in %s: skipping the sysdig field comparison", d)
+		skipOrFail(t, "no captures in %s: skipping the sysdig field comparison", from)
 	}
 	return ts
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,9 +57,8 @@ func TestCompatNonChisel(t *testing.T) {
 // TestBadFilterExits checks that a malformed filter is reported with its column and a
 // non-zero exit, and an unknown field is named.
 func TestBadFilterExits(t *testing.T) {
-	shared := sharedDir(t)
 	bin := buildBinary(t)
-	trace := filepath.Join(shared, "traces", "cat_write.scap")
+	trace := filepath.Join(testcaptures.CorpusDir(), "rwvariants.scap")
 	for _, tc := range []struct{ filter, want string }{
 		{"proc.name = and evt.type=open", "column"},
 		{"proc.nme=bash", "unknown field"},
