@@ -188,6 +188,17 @@ func init() {
 	for _, n := range []string{"fd.ip", "fd.port", "fd.proto", "fd.net", "fd.cnet", "fd.snet", "fd.lnet", "fd.rnet"} {
 		registry[n].FilterOnly = true
 	}
+	// sysdig's compare_ip, compare_net and compare_port: fd.ip and fd.net match either address
+	// of a connection-type socket (or a server socket's), fd.port and fd.proto either port,
+	// whatever the socket's role.
+	for _, n := range []string{"fd.ip", "fd.net"} {
+		registry[n].Extract = func(c *Ctx, a *Arg) (Value, bool) { return firstValue(c, a, eitherIP) }
+		registry[n].Each = eitherIP
+	}
+	for _, n := range []string{"fd.port", "fd.proto"} {
+		registry[n].Extract = func(c *Ctx, a *Arg) (Value, bool) { return firstValue(c, a, eitherPort) }
+		registry[n].Each = eitherPort
+	}
 }
 
 // isLocalAddr reports whether ip is one of the machine's addresses, as sysdig decides which side
@@ -234,4 +245,45 @@ func ipv4Equal(s string, ip []byte) bool {
 		digits++
 	}
 	return part == 4
+}
+
+func eitherIP(c *Ctx, a *Arg, yield func(Value) bool) {
+	f := c.In.FD
+	if f == nil {
+		return
+	}
+	if sip, dip, _, _, ok := f.Tuple(); ok {
+		if yield(Value{Kind: KIP, Str: sip}) {
+			yield(Value{Kind: KIP, Str: dip})
+		}
+		return
+	}
+	if ip, _, ok := f.ServerAddr(); ok {
+		yield(Value{Kind: KIP, Str: ip})
+	}
+}
+
+func eitherPort(c *Ctx, a *Arg, yield func(Value) bool) {
+	f := c.In.FD
+	if f == nil {
+		return
+	}
+	if _, _, sport, dport, ok := f.Tuple(); ok {
+		if yield(Value{Kind: KPort, Int: int64(sport)}) {
+			yield(Value{Kind: KPort, Int: int64(dport)})
+		}
+		return
+	}
+	if _, port, ok := f.ServerAddr(); ok {
+		yield(Value{Kind: KPort, Int: int64(port)})
+	}
+}
+
+// firstValue is a multi-valued field's first value.
+func firstValue(c *Ctx, a *Arg, each func(*Ctx, *Arg, func(Value) bool)) (v Value, ok bool) {
+	each(c, a, func(x Value) bool {
+		v, ok = x, true
+		return false
+	})
+	return v, ok
 }

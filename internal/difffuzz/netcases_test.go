@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -193,11 +194,29 @@ func TestGenerateNetCases(t *testing.T) {
 	if err := Save(sysdig, casesDir, "net_sockets_mode0", b.c, 0); err != nil {
 		t.Fatal(err)
 	}
-	d := filepath.Join(casesDir, "net_sockets_fields")
+	fieldArgs := []string{"-p", "%evt.num %evt.type %evt.dir %fd.num %fd.type %fd.typechar %fd.name %fd.sip %fd.cip %fd.lip %fd.rip " +
+		"%fd.sport %fd.cport %fd.lport %fd.rport %fd.l4proto %fd.sockfamily %fd.is_server %fd.connected " +
+		"%fd.cproto %fd.sproto %fd.lproto %fd.rproto %fd.name_changed"}
+	for _, cs := range []struct {
+		name string
+		args []string
+	}{
+		{"net_sockets_fields", fieldArgs},
+		// fd.ip, fd.net, fd.port and fd.proto match either end of the socket.
+		{"net_sockets_filter_ip", []string{"fd.ip=10.0.0.2 or fd.net=127.0.0.0/8 or fd.ip=10.0.0.3"}},
+		{"net_sockets_filter_port", []string{"fd.port=53 or fd.proto=8080 or fd.port>40000"}},
+	} {
+		saveArgs(t, sysdig, b.c, cs.name, cs.args)
+	}
+}
+
+// saveArgs saves a case with its own arguments.
+func saveArgs(t *testing.T, sysdig string, c *Capture, name string, args []string) {
+	d := filepath.Join(casesDir, name)
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	by, err := b.c.Bytes()
+	by, err := c.Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,14 +224,11 @@ func TestGenerateNetCases(t *testing.T) {
 	if err := os.WriteFile(file, by, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"-p", "%evt.num %evt.type %evt.dir %fd.num %fd.type %fd.typechar %fd.name %fd.sip %fd.cip %fd.lip %fd.rip " +
-		"%fd.sport %fd.cport %fd.lport %fd.rport %fd.l4proto %fd.sockfamily %fd.is_server %fd.connected " +
-		"%fd.cproto %fd.sproto %fd.lproto %fd.rproto %fd.name_changed"}
 	want, err := Run(sysdig, file, args)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(d, "args"), []byte(args[0]+"\n"+args[1]+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d, "args"), []byte(strings.Join(args, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(d, "expected"), want, 0o644); err != nil {
