@@ -189,7 +189,7 @@ func init() {
 
 var typeChars = func() map[byte]string {
 	m := map[byte]string{}
-	for _, c := range "fd46upesltino?" {
+	for _, c := range "fd46upesltinoX?" {
 		m[byte(c)] = string(c)
 	}
 	return m

@@ -190,7 +190,7 @@ var fdTypes = [...]struct {
 	char byte
 	name string
 }{
-	capture.FDUnknown:     {'?', "unknown"},
+	capture.FDUnknown:     {'o', "<NA>"}, // a socket of a family libsinsp does not know
 	capture.FDFile:        {'f', "file"},
 	capture.FDDirectory:   {'d', "directory"},
 	capture.FDIPv4Sock:    {'4', "ipv4"},
@@ -200,7 +200,7 @@ var fdTypes = [...]struct {
 	capture.FDFifo:        {'p', "pipe"},
 	capture.FDUnixSock:    {'u', "unix"},
 	capture.FDEvent:       {'e', "event"},
-	capture.FDUnsupported: {'o', "unsupported"},
+	capture.FDUnsupported: {'X', "<NA>"},
 	capture.FDSignalfd:    {'s', "signalfd"},
 	capture.FDEventpoll:   {'l', "eventpoll"},
 	capture.FDInotify:     {'i', "inotify"},
@@ -222,5 +222,5 @@ func (f *FD) TypeName() string {
 	if int(f.Type) < len(fdTypes) {
 		return fdTypes[f.Type].name
 	}
-	return "unknown"
+	return "<NA>"
 }

@@ -54,7 +54,7 @@ func l4FromSocket(typ, proto uint64) uint8 {
 	return L4Unknown
 }
 
-// newSocket is add_socket: the fd of a socket of a family libsinsp tracks (nil otherwise).
+// newSocket is add_socket.
 func newSocket(fd int64, domain, typ, proto uint64) *FD {
 	f := &FD{Num: fd}
 	switch domain {
@@ -69,7 +69,9 @@ func newSocket(fd int64, domain, typ, proto uint64) *FD {
 	case ppmAFNetlink:
 		f.Type = capture.FDNetlink
 	default:
-		return nil // AF_PACKET and the rest: libsinsp keeps no fd
+		// sysdig is built with INCLUDE_UNKNOWN_SOCKET_FDS: a socket of any other family
+		// (AF_PACKET...) is kept with the unknown type.
+		f.Type = capture.FDUnknown
 	}
 	f.sync()
 	return f
@@ -87,9 +89,7 @@ func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
 	domain, _ := enter.Uint(0)
 	typ, _ := enter.Uint(1)
 	proto, _ := enter.Uint(2)
-	if f := newSocket(fd, domain, typ, proto); f != nil {
-		in.newFD(t, f)
-	}
+	in.newFD(t, newSocket(fd, domain, typ, proto))
 }
 
 // inferSendto is infer_sendto_fdinfo: a sendto on an fd the table does not hold adds a UDP

@@ -239,3 +239,13 @@ func TestMappedAddresses(t *testing.T) {
 		t.Errorf("mapped datagram on an IPv6 socket: %+v", s)
 	}
 }
+
+// TestUnknownFamilySocket: sysdig keeps a socket of a family it does not know (AF_PACKET) as an
+// fd of the unknown type, 'o'.
+func TestUnknownFamilySocket(t *testing.T) {
+	f := newNetFeeder(t)
+	f.socket(9, 17, sockRaw)
+	if s := f.fd(9); s.Type != capture.FDUnknown || s.TypeChar() != 'o' || s.TypeName() != "<NA>" {
+		t.Errorf("AF_PACKET socket: %+v", s)
+	}
+}

@@ -184,10 +184,15 @@ func TestGenerateNetCases(t *testing.T) {
 	b.ev(19, i8(17))
 	b.ev(22, i8(17), append([]byte{1}, append([]byte("/tmp/s.sock"), 0)...))
 	b.ev(23, i8(0), tu(0xffff8884b5d9fa80, 0xffff8884b5d9ed00, "/tmp/s.sock"))
+	// a socket of a family libsinsp does not know (AF_PACKET): kept with the unknown type
+	b.ev(18, u4(17), u4(3), u4(0))
+	b.ev(19, i8(18))
+	b.ev(8, i8(18), u4(1))
+	b.ev(9, i8(1), []byte("x"))
 	// getsockopt on the UDP server socket
 	b.ev(46)
 	b.ev(47, i8(0), i8(7), []byte{1}, []byte{38}, append([]byte{0}, le(8, 17)...), u4(4))
-	for _, fd := range []int64{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17} {
+	for _, fd := range []int64{3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18} {
 		b.ev(4, i8(fd))
 		b.ev(5, i8(0))
 	}
