@@ -395,8 +395,10 @@ func (in *Inspector) parseConnectEnter(ev *event.Event) {
 			copy(f.sock[v6Dip:v6Dip+16], p[1:17])
 		}
 	default:
+		prev := f.Name
 		f.Name = paramName(p, false)
 		setUnixInfo(f, p)
+		in.FDNameChanged = f.Name != prev
 	}
 	f.sync()
 }

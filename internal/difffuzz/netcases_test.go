@@ -199,7 +199,7 @@ func TestGenerateNetCases(t *testing.T) {
 	if err := Save(sysdig, casesDir, "net_sockets_mode0", b.c, 0); err != nil {
 		t.Fatal(err)
 	}
-	fieldArgs := []string{"-p", "%evt.num %evt.type %evt.dir %fd.num %fd.type %fd.typechar %fd.name %fd.sip %fd.cip %fd.lip %fd.rip " +
+	fieldArgs := []string{"-p", "*%evt.num %evt.type %evt.dir %fd.num %fd.type %fd.typechar %fd.name %fd.sip %fd.cip %fd.lip %fd.rip " +
 		"%fd.sport %fd.cport %fd.lport %fd.rport %fd.l4proto %fd.sockfamily %fd.is_server %fd.connected " +
 		"%fd.cproto %fd.sproto %fd.lproto %fd.rproto %fd.name_changed"}
 	for _, cs := range []struct {
