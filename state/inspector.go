@@ -43,6 +43,7 @@ type Inspector struct {
 
 	pendingFD     int64
 	pendingFDT    *FDTable
+	sockName      []byte // scratch for socket names, so an unchanged name costs nothing
 	pendingThread int64
 	hasPendingT   bool
 

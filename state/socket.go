@@ -242,9 +242,8 @@ func (f *FD) isUDP() bool { return f.Type == capture.FDIPv4Sock && f.sock[v4L4] 
 func (f *FD) isTCP() bool { return f.Type == capture.FDIPv4Sock && f.sock[v4L4] == L4TCP }
 
 // sockinfoName is sockinfo_to_str for a connection-type socket (ok false when libsinsp
-// writes nothing: then the name stays).
-func (f *FD) sockinfoName() (string, bool) {
-	var b []byte
+// writes nothing: then the name stays), appended to b.
+func (f *FD) sockinfoName(b []byte) ([]byte, bool) {
 	switch f.Type {
 	case capture.FDIPv4Sock:
 		switch f.sock[v4L4] {
@@ -255,7 +254,7 @@ func (f *FD) sockinfoName() (string, bool) {
 			b = append(b, "->"...)
 			b = appendIPv4(b, f.sock[v4Dip:v4Dip+4])
 		default:
-			return "<unknown>", true
+			return append(b, "<unknown>"...), true
 		}
 	case capture.FDIPv6Sock:
 		sip, dip := f.sock[v6Sip:v6Sip+16], f.sock[v6Dip:v6Dip+16]
@@ -284,12 +283,21 @@ func (f *FD) sockinfoName() (string, bool) {
 				b = event.AppendIPv6(b, dip)
 			}
 		default:
-			return "<unknown>", true
+			return append(b, "<unknown>"...), true
 		}
 	default:
-		return "", false
+		return b, false
 	}
-	return string(b), true
+	return b, true
+}
+
+// setSockinfoName names f by its tuple, allocating only when the name changes.
+func (in *Inspector) setSockinfoName(f *FD) {
+	b, ok := f.sockinfoName(in.sockName[:0])
+	in.sockName = b
+	if ok && string(b) != f.Name {
+		f.Name = string(b)
+	}
 }
 
 func appendIPv4(b, ip []byte) []byte {
@@ -431,9 +439,7 @@ func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
 		if f.setTupleParam(p) && f.RoleIsServer() && f.isUDP() {
 			f.swap() // a connect by a UDP server
 		}
-		if name, ok := f.sockinfoName(); ok {
-			f.Name = name
-		}
+		in.setSockinfoName(f)
 	} else if p[0] != ppmAFInet && p[0] != ppmAFInet6 {
 		f.Name = paramName(p, true)
 		setUnixInfo(f, p)
@@ -564,9 +570,7 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 			if (reads && f.RoleIsClient()) || (!reads && f.RoleIsServer()) {
 				f.swap()
 			}
-			if name, ok := f.sockinfoName(); ok {
-				f.Name = name
-			}
+			in.setSockinfoName(f)
 		} else {
 			f.Name = paramName(p, true)
 		}

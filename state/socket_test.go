@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
 )
 
 // Synthetic event sequences for the socket parsers. The expected values are what libsinsp
@@ -247,5 +248,66 @@ func TestUnknownFamilySocket(t *testing.T) {
 	f.socket(9, 17, sockRaw)
 	if s := f.fd(9); s.Type != capture.FDUnknown || s.TypeChar() != 'o' || s.TypeName() != "<NA>" {
 		t.Errorf("AF_PACKET socket: %+v", s)
+	}
+}
+
+// build makes one event without processing it.
+func build(t *testing.T, tid int64, typ uint16, params ...[]byte) *event.Event {
+	t.Helper()
+	size := event.HeaderV2 + 2*len(params)
+	for _, p := range params {
+		size += len(p)
+	}
+	b := make([]byte, size)
+	binary.LittleEndian.PutUint64(b[0:], 1)
+	binary.LittleEndian.PutUint64(b[8:], uint64(tid))
+	binary.LittleEndian.PutUint32(b[16:], uint32(size))
+	binary.LittleEndian.PutUint16(b[20:], typ)
+	binary.LittleEndian.PutUint32(b[22:], uint32(len(params)))
+	off := event.HeaderV2 + 2*len(params)
+	for i, p := range params {
+		binary.LittleEndian.PutUint16(b[event.HeaderV2+2*i:], uint16(len(p)))
+		copy(b[off:], p)
+		off += len(p)
+	}
+	e := &event.Event{}
+	if err := e.Set(b, event.HeaderV2, event.Lookup(typ)); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// TestSocketIODoesNotAllocate: the socket parsers allocate only when the state changes: a
+// datagram with the socket's tuple, a TCP read or write allocate nothing.
+func TestSocketIODoesNotAllocate(t *testing.T) {
+	f := newNetFeeder(t)
+	lo := ip4(127, 0, 0, 1)
+	f.socket(6, ppmAFInet, sockDgram)
+	tuple := tuple4(ip4(0, 0, 0, 0), 0, lo, 41466)
+	f.ev(100, 30, i64(6), u32(10), tuple)
+	f.ev(100, 31, exitParams(t, 31, map[string][]byte{"res": i64(10)})...)
+	f.socket(7, ppmAFInet, sockStream)
+	f.ev(100, 22, i64(7), addr4(lo, 80))
+	f.ev(100, 23, i64(0), tuple4(lo, 5000, lo, 80))
+	evs := []*event.Event{
+		build(t, 100, 30, i64(6), u32(10), tuple),
+		build(t, 100, 31, exitParams(t, 31, map[string][]byte{"res": i64(10)})...),
+		build(t, 100, 8, i64(7), u32(3)),
+		build(t, 100, 9, exitParams(t, 9, map[string][]byte{"res": i64(3)})...),
+		build(t, 100, 6, i64(7), u32(3)),
+		build(t, 100, 7, exitParams(t, 7, map[string][]byte{"res": i64(3)})...),
+	}
+	for _, e := range evs {
+		f.in.Process(e)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		for _, e := range evs {
+			f.in.Process(e)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations per round of socket I/O", n)
+	}
+	if s := f.fd(6); s.Name != "127.0.0.1:0->127.0.0.1:41466" {
+		t.Errorf("UDP socket renamed: %q", s.Name)
 	}
 }
