@@ -631,11 +631,8 @@ func appendSockaddr(dst, p []byte) []byte {
 		if len(p) != 19 {
 			return append(dst, "INVALID IPv6"...)
 		}
-		if isV4Mapped(p[1:17]) {
-			dst = appendIPv4(dst, p[13:17])
-		} else {
-			dst = AppendIPv6(dst, p[1:17])
-		}
+		// libsinsp prints any IPv6 address with inet_ntop, a v4-mapped one as ::ffff:a.b.c.d.
+		dst = AppendIPv6(dst, p[1:17])
 		dst = append(dst, ':')
 		return strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint16(p[17:])), 10)
 	}
@@ -712,3 +709,7 @@ func (e *Event) AppendArgs(dst []byte, scratch []byte, f BufFormat, maxLen int, 
 	}
 	return dst, scratch
 }
+
+// AppendTuple renders a PT_SOCKTUPLE value as sysdig prints it (the name libsinsp gives a
+// socket from an accept or a datagram's tuple).
+func AppendTuple(dst, p []byte) []byte { return appendTuple(dst, p) }

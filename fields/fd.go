@@ -17,51 +17,50 @@ func ffield(name string, kind Kind, desc string, fn func(c *Ctx, f *state.FD) (V
 	}}
 }
 
-func ipBytes(f *state.FD, b *[16]byte) []byte {
-	if f.IsV6() {
-		return b[:]
-	}
-	return b[:4]
-}
-
-// Address and port of each side. Tuples are stored client first; servers hold their address in Sip.
-// connected reports a socket whose tuple is known (a role was set by connect or accept).
-func connected(f *state.FD) bool { return f.IsServer() || f.Role != 0 }
+// Address and port of each side, as sysdig's fd filterchecks read them: connection-type
+// sockets (IPv4/IPv6 "SOCK") have a client (source) and a server (destination) end once they
+// have a role; server sockets ("SERVSOCK") only a server address and port.
 
 func clientIP(f *state.FD) ([]byte, bool) {
-	if !f.IsIP() || f.IsServer() || !connected(f) {
+	if f.RoleNone() {
 		return nil, false
 	}
-	return ipBytes(f, &f.Sip), true
+	sip, _, _, _, ok := f.Tuple()
+	return sip, ok
 }
 
-// serverIP is the server address of a connected socket; sysdig 0.29.3 gives none for a
-// listening socket (only its port).
 func serverIP(f *state.FD) ([]byte, bool) {
-	if !f.IsIP() || !connected(f) || f.IsServer() {
+	if f.RoleNone() {
 		return nil, false
 	}
-	return ipBytes(f, &f.Dip), true
+	if _, dip, _, _, ok := f.Tuple(); ok {
+		return dip, true
+	}
+	ip, _, ok := f.ServerAddr()
+	return ip, ok
 }
 
+// clientPort: sysdig's fd.cport of an fd with a role that is not a connection-type socket (a
+// unix socket, a server socket) falls through to an empty string read as a port: 0.
 func clientPort(f *state.FD) (uint16, bool) {
-	if !f.IsIP() || f.IsServer() || !connected(f) {
+	if f.RoleNone() {
 		return 0, false
 	}
-	return f.Sport, true
+	_, _, sport, _, _ := f.Tuple()
+	return sport, true
 }
 
+// serverPort: a server socket's port needs no role.
 func serverPort(f *state.FD) (uint16, bool) {
-	if !f.IsIP() || !connected(f) {
-		return 0, false
+	if _, _, _, dport, ok := f.Tuple(); ok {
+		if f.RoleNone() {
+			return 0, false
+		}
+		return dport, true
 	}
-	if f.IsServer() {
-		return f.Sport, true
-	}
-	return f.Dport, true
+	_, port, ok := f.ServerAddr()
+	return port, ok
 }
-
-func isLocalServer(f *state.FD) bool { return f.Role == 2 || f.IsServer() }
 
 func ipv(b []byte, ok bool) (Value, bool) {
 	if !ok {
@@ -169,19 +168,19 @@ func init() {
 			}
 			return Value{}, false
 		}),
-		ffield("fd.is_server", KBool, "true when the process is the server side: a listening socket, or one whose server address is this machine's", func(c *Ctx, f *state.FD) (Value, bool) {
+		ffield("fd.is_server", KBool, "true when the process is the server side: a server socket, or one whose server address is this machine's", func(c *Ctx, f *state.FD) (Value, bool) {
 			if f.IsServer() {
 				return boolean(true)
 			}
-			if !f.IsIP() {
-				return boolean(false)
+			if _, dip, _, _, ok := f.Tuple(); ok {
+				return boolean(isLocalAddr(c, dip))
 			}
-			return boolean(isLocalAddr(c, ipBytes(f, &f.Dip)))
+			return boolean(false)
 		}),
 		ffield("fd.dev", KUint, "device number of a file", func(c *Ctx, f *state.FD) (Value, bool) { return u64(uint64(f.Dev)) }),
 		ffield("fd.ino", KUint, "inode number", func(c *Ctx, f *state.FD) (Value, bool) { return u64(f.Ino) }),
 		ffield("fd.connected", KBool, "true for connected sockets", func(c *Ctx, f *state.FD) (Value, bool) {
-			return boolean(f.Role != 0)
+			return boolean(f.Connected())
 		}),
 		ffield("fd.ip", KIP, "either address (filters match client or server)", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
 		ffield("fd.port", KPort, "either port (filters match client or server)", func(c *Ctx, f *state.FD) (Value, bool) { return portv(serverPort(f)) }),
@@ -190,7 +189,7 @@ func init() {
 
 var typeChars = func() map[byte]string {
 	m := map[byte]string{}
-	for _, c := range "fd46upesltino?" {
+	for _, c := range "fd46upesltinoX?" {
 		m[byte(c)] = string(c)
 	}
 	return m
@@ -227,26 +226,29 @@ func nullFDName(c *Ctx) (Value, bool) {
 	return sstr("")
 }
 
-// localIsSource tells which side of a connected socket's tuple is this machine, as sysdig
-// decides it: the source when the source address is one of the machine's interfaces. Listening
-// sockets and sockets without a tuple have no local/remote sides.
+// localIsSource tells which side of a connection-type socket's tuple is this machine, as
+// sysdig decides it: the source when the source address is one of the machine's. Server
+// sockets and sockets without a role have no local/remote sides.
 func localIsSource(c *Ctx, f *state.FD) (bool, bool) {
-	if !f.IsIP() || f.IsServer() || !connected(f) {
+	sip, _, _, _, ok := f.Tuple()
+	if !ok || f.RoleNone() {
 		return false, false
 	}
-	return isLocalAddr(c, ipBytes(f, &f.Sip)), true
+	return isLocalAddr(c, sip), true
 }
 
 func sideIP(f *state.FD, source bool) []byte {
+	sip, dip, _, _, _ := f.Tuple()
 	if source {
-		return ipBytes(f, &f.Sip)
+		return sip
 	}
-	return ipBytes(f, &f.Dip)
+	return dip
 }
 
 func sidePort(f *state.FD, source bool) uint16 {
+	_, _, sport, dport, _ := f.Tuple()
 	if source {
-		return f.Sport
+		return sport
 	}
-	return f.Dport
+	return dport
 }

@@ -124,41 +124,35 @@ func init() {
 		}},
 		ffield("fd.proto", KPort, "filter only: matches either port of the fd", func(c *Ctx, f *state.FD) (Value, bool) { return portv(serverPort(f)) }),
 		ffield("fd.cproto", KString, "client port of a TCP/UDP socket, as text", func(c *Ctx, f *state.FD) (Value, bool) {
-			if !connected(f) {
+			if f.RoleNone() {
 				return Value{}, false
 			}
-			if !isSock(f) {
-				return sstr("")
+			if _, _, p, _, ok := f.Tuple(); ok {
+				return portText(c, p)
 			}
-			return portText(c, f.Sport)
+			return sstr("") // sysdig's text for the other fds with a role
 		}),
 		ffield("fd.sproto", KString, "server port of a TCP/UDP socket, as text", func(c *Ctx, f *state.FD) (Value, bool) {
 			p, ok := serverPort(f)
 			if !ok {
 				return Value{}, false
 			}
-			if !isSock(f) {
-				return sstr("")
+			if f.IsServer() {
+				return sstr("") // sysdig renders only connection-type sockets' ports
 			}
 			return portText(c, p)
 		}),
 		ffield("fd.lproto", KString, "local port of a TCP/UDP socket, as text", func(c *Ctx, f *state.FD) (Value, bool) {
-			if !isSock(f) || !connected(f) {
-				return Value{}, false
+			if local, ok := localIsSource(c, f); ok {
+				return portText(c, sidePort(f, local))
 			}
-			if isLocalServer(f) {
-				return portText(c, f.Dport)
-			}
-			return portText(c, f.Sport)
+			return Value{}, false
 		}),
 		ffield("fd.rproto", KString, "remote port of a TCP/UDP socket, as text", func(c *Ctx, f *state.FD) (Value, bool) {
-			if !isSock(f) || !connected(f) {
-				return Value{}, false
+			if local, ok := localIsSource(c, f); ok {
+				return portText(c, sidePort(f, !local))
 			}
-			if isLocalServer(f) {
-				return portText(c, f.Sport)
-			}
-			return portText(c, f.Dport)
+			return Value{}, false
 		}),
 		ffield("fd.net", KIP, "filter only: true when either address of the fd is in a network", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
 		ffield("fd.cnet", KIP, "filter only: compares the client address with a network", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
@@ -194,12 +188,28 @@ func init() {
 	for _, n := range []string{"fd.ip", "fd.port", "fd.proto", "fd.net", "fd.cnet", "fd.snet", "fd.lnet", "fd.rnet"} {
 		registry[n].FilterOnly = true
 	}
+	// sysdig's compare_ip, compare_net and compare_port: fd.ip and fd.net match either address
+	// of a connection-type socket (or a server socket's), fd.port and fd.proto either port,
+	// whatever the socket's role.
+	for _, n := range []string{"fd.ip", "fd.net"} {
+		registry[n].Extract = func(c *Ctx, a *Arg) (Value, bool) { return firstValue(c, a, eitherIP) }
+		registry[n].Each = eitherIP
+	}
+	for _, n := range []string{"fd.port", "fd.proto"} {
+		registry[n].Extract = func(c *Ctx, a *Arg) (Value, bool) { return firstValue(c, a, eitherPort) }
+		registry[n].Each = eitherPort
+	}
 }
 
-// isLocalAddr reports whether ip is one of the machine's interface addresses (or, for a thread
-// in a container, the container's address), as sysdig decides which side of a socket is local.
+// isLocalAddr reports whether ip is one of the machine's addresses, as sysdig decides which side
+// of a socket is local: for IPv4, the thread's container's address or an interface's; for IPv6
+// (never in a container), an interface on the same /64.
 func isLocalAddr(c *Ctx, ip []byte) bool {
-	if t := c.In.Thread; t != nil && t.ContainerID != "" && len(ip) == 4 {
+	t := c.In.Thread
+	if len(ip) == 16 && t != nil && t.ContainerID != "" {
+		return false
+	}
+	if t != nil && t.ContainerID != "" && len(ip) == 4 {
 		if ct := c.In.Containers.Get(t.ContainerID); ct != nil && ct.IP != "" && ipv4Equal(ct.IP, ip) {
 			return true
 		}
@@ -210,7 +220,7 @@ func isLocalAddr(c *Ctx, ip []byte) bool {
 		if v4 && len(ip) == 4 && string(itf.Addr[:4]) == string(ip) {
 			return true
 		}
-		if !v4 && len(ip) == 16 && string(itf.Addr[:]) == string(ip) {
+		if !v4 && len(ip) == 16 && string(itf.Addr[:8]) == string(ip[:8]) {
 			return true
 		}
 	}
@@ -235,4 +245,45 @@ func ipv4Equal(s string, ip []byte) bool {
 		digits++
 	}
 	return part == 4
+}
+
+func eitherIP(c *Ctx, a *Arg, yield func(Value) bool) {
+	f := c.In.FD
+	if f == nil {
+		return
+	}
+	if sip, dip, _, _, ok := f.Tuple(); ok {
+		if yield(Value{Kind: KIP, Str: sip}) {
+			yield(Value{Kind: KIP, Str: dip})
+		}
+		return
+	}
+	if ip, _, ok := f.ServerAddr(); ok {
+		yield(Value{Kind: KIP, Str: ip})
+	}
+}
+
+func eitherPort(c *Ctx, a *Arg, yield func(Value) bool) {
+	f := c.In.FD
+	if f == nil {
+		return
+	}
+	if _, _, sport, dport, ok := f.Tuple(); ok {
+		if yield(Value{Kind: KPort, Int: int64(sport)}) {
+			yield(Value{Kind: KPort, Int: int64(dport)})
+		}
+		return
+	}
+	if _, port, ok := f.ServerAddr(); ok {
+		yield(Value{Kind: KPort, Int: int64(port)})
+	}
+}
+
+// firstValue is a multi-valued field's first value.
+func firstValue(c *Ctx, a *Arg, each func(*Ctx, *Arg, func(Value) bool)) (v Value, ok bool) {
+	each(c, a, func(x Value) bool {
+		v, ok = x, true
+		return false
+	})
+	return v, ok
 }

@@ -43,6 +43,7 @@ type Inspector struct {
 
 	pendingFD     int64
 	pendingFDT    *FDTable
+	sockName      []byte // scratch for socket names, so an unchanged name costs nothing
 	pendingThread int64
 	hasPendingT   bool
 
@@ -245,38 +246,6 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 		}
 	}
 	in.fixServerSockets()
-}
-
-// fixServerSockets is sysdig's fix_sockets_coming_from_proc: an IPv4 socket from the capture's
-// fd lists whose local port is some listening socket's port is the server side of its
-// connection, so its tuple is swapped to read client->server.
-func (in *Inspector) fixServerSockets() {
-	ports := map[uint16]bool{}
-	for _, t := range in.threads {
-		for _, f := range t.fdt.fds {
-			if f.Type == capture.FDIPv4Server {
-				ports[f.Sport] = true
-			}
-		}
-	}
-	if len(ports) == 0 {
-		return
-	}
-	done := map[*FDTable]bool{}
-	for _, t := range in.threads {
-		if done[t.fdt] {
-			continue
-		}
-		done[t.fdt] = true
-		for _, f := range t.fdt.fds {
-			if f.Type == capture.FDIPv4Sock && ports[f.Sport] {
-				f.Sip, f.Dip = f.Dip, f.Sip
-				f.Sport, f.Dport = f.Dport, f.Sport
-				f.Name = tupleName(f)
-				f.Role = roleServer
-			}
-		}
-	}
 }
 
 // AddThread inserts a thread (for /proc scans).

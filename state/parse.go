@@ -1,8 +1,6 @@
 package state
 
 import (
-	"encoding/binary"
-	"strconv"
 	"strings"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -37,10 +35,10 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		in.parseAccept(ev, t)
 	case 21: // bind
 		in.parseBind(ev, t)
-	case 25: // listen
-		if res, _ := ev.Int(0); res == 0 && in.FD != nil && in.FD.Role == roleNone && in.FD.IsIP() {
-			in.FD.Role = roleServer
-		}
+	case 7, 9, 29, 31, 33, 35, 49, 53, 113, 115, 117, 119, 121, 123: // read/write family
+		in.parseRW(ev, t)
+	case 47: // getsockopt
+		in.parseGetsockopt(ev, t)
 	case 61: // pipe
 		if res, _ := ev.Int(0); res >= 0 {
 			ino, _ := ev.Uint(3)
@@ -51,15 +49,7 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 			}
 		}
 	case 43: // socketpair
-		if res, _ := ev.Int(0); res >= 0 {
-			src, _ := ev.Uint(3)
-			dst, _ := ev.Uint(4)
-			for _, i := range []int{1, 2} {
-				if fd, ok := ev.Int(i); ok {
-					in.newFD(t, &FD{Num: fd, Type: capture.FDUnixSock, Source: src, Dest: dst})
-				}
-			}
-		}
+		in.parseSocketpair(ev, t)
 	case 63: // eventfd
 		in.addSimple(ev, t, capture.FDEvent)
 	case 127: // signalfd
@@ -119,6 +109,8 @@ func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 	switch ev.Type {
 	case 22: // connect: the destination is known before the call returns
 		in.parseConnectEnter(ev)
+	case 30: // sendto on an fd never seen: libsinsp assumes a UDP socket
+		in.inferSendto(ev, t)
 	case 16, 186: // procexit: the thread goes away once this event has been seen
 		in.pendingThread, in.hasPendingT = t.Tid, true
 	}
@@ -250,219 +242,6 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	in.FDNameChanged = true // the new fd got its name from this event
 }
 
-func (in *Inspector) parseSocket(ev *event.Event, t *Thread) {
-	fd, ok := ev.Int(0)
-	if !ok || fd < 0 {
-		return
-	}
-	var enter event.Event
-	if !in.enterEvent(t, &enter) {
-		return
-	}
-	domain, _ := enter.Uint(0)
-	typ, _ := enter.Uint(1)
-	proto, _ := enter.Uint(2)
-	f := &FD{Num: fd}
-	switch domain {
-	case ppmAFUnix:
-		f.Type = capture.FDUnixSock
-	case ppmAFInet, ppmAFInet6:
-		f.Type = capture.FDIPv4Sock
-		if domain == ppmAFInet6 {
-			f.Type = capture.FDIPv6Sock
-		}
-		f.L4Proto = l4FromSocket(typ, proto)
-	case ppmAFNetlink:
-		f.Type = capture.FDNetlink
-	default:
-		return // sysdig does not track sockets of other families
-	}
-	in.newFD(t, f)
-}
-
-// l4FromSocket infers the transport from socket()'s type and protocol, as sysdig does.
-func l4FromSocket(typ, proto uint64) uint8 {
-	const sockStream, sockDgram, sockRaw = 1, 2, 3
-	switch proto {
-	case 6: // IPPROTO_TCP
-		if typ&0xff == sockRaw {
-			return L4Raw
-		}
-		return L4TCP
-	case 17: // IPPROTO_UDP
-		if typ&0xff == sockRaw {
-			return L4Raw
-		}
-		return L4UDP
-	case 0: // IPPROTO_IP
-		switch typ & 0xff {
-		case sockStream:
-			return L4TCP
-		case sockDgram:
-			return L4UDP
-		case sockRaw:
-			return L4Raw
-		}
-	case 1: // IPPROTO_ICMP
-		if typ&0xff == sockRaw {
-			return L4Raw
-		}
-		return L4ICMP
-	case 255: // IPPROTO_RAW
-		return L4Raw
-	}
-	return L4Unknown
-}
-
-// applyTuple stores a socket tuple parameter in fd f (from the point of view of role).
-func applyTuple(f *FD, p []byte) bool {
-	if len(p) == 0 {
-		return false
-	}
-	switch p[0] {
-	case ppmAFInet:
-		if len(p) != 13 {
-			return false
-		}
-		if f.Type == capture.FDIPv6Sock {
-			f.Type = capture.FDIPv4Sock
-		}
-		f.Sip, f.Dip = [16]byte{}, [16]byte{}
-		copy(f.Sip[:], p[1:5])
-		f.Sport = binary.LittleEndian.Uint16(p[5:])
-		copy(f.Dip[:], p[7:11])
-		f.Dport = binary.LittleEndian.Uint16(p[11:])
-		f.Name = tupleName(f)
-		return true
-	case ppmAFInet6:
-		if len(p) != 37 {
-			return false
-		}
-		sip, dip := p[1:17], p[19:35]
-		if isMapped(sip) && isMapped(dip) {
-			f.Type = capture.FDIPv4Sock
-			f.Sip, f.Dip = [16]byte{}, [16]byte{}
-			copy(f.Sip[:], sip[12:])
-			copy(f.Dip[:], dip[12:])
-		} else {
-			f.Type = capture.FDIPv6Sock
-			copy(f.Sip[:], sip)
-			copy(f.Dip[:], dip)
-		}
-		f.Sport = binary.LittleEndian.Uint16(p[17:])
-		f.Dport = binary.LittleEndian.Uint16(p[35:])
-		f.Name = tupleName(f)
-		return true
-	case ppmAFUnix:
-		if len(p) < 17 {
-			return false
-		}
-		f.Type = capture.FDUnixSock
-		f.Source = binary.LittleEndian.Uint64(p[1:])
-		f.Dest = binary.LittleEndian.Uint64(p[9:])
-		// Named as sysdig renders the tuple: "source->dest path", pointers in hex.
-		f.Name = strconv.FormatUint(f.Source, 16) + "->" + strconv.FormatUint(f.Dest, 16) + " " + string(event.CString(p[17:]))
-		return true
-	}
-	return false
-}
-
-func isMapped(b []byte) bool {
-	for i := 0; i < 10; i++ {
-		if b[i] != 0 {
-			return false
-		}
-	}
-	return b[10] == 0xff && b[11] == 0xff
-}
-
-func tupleName(f *FD) string {
-	var b []byte
-	b = appendAddr(b, f, f.Sip[:])
-	b = append(b, ':')
-	b = strconv.AppendUint(b, uint64(f.Sport), 10)
-	b = append(b, "->"...)
-	b = appendAddr(b, f, f.Dip[:])
-	b = append(b, ':')
-	b = strconv.AppendUint(b, uint64(f.Dport), 10)
-	return string(b)
-}
-
-func serverName(f *FD) string {
-	var b []byte
-	b = appendAddr(b, f, f.Sip[:])
-	b = append(b, ':')
-	b = strconv.AppendUint(b, uint64(f.Sport), 10)
-	return string(b)
-}
-
-func appendAddr(b []byte, f *FD, ip []byte) []byte {
-	if f.IsV6() {
-		return event.AppendIPv6(b, ip)
-	}
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			b = append(b, '.')
-		}
-		b = strconv.AppendUint(b, uint64(ip[i]), 10)
-	}
-	return b
-}
-
-func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
-	f := in.FD
-	if f == nil {
-		return
-	}
-	res, _ := ev.Int(0)
-	if res < 0 && res != -115 { // a failed connect leaves the socket as it was, except EINPROGRESS
-		return
-	}
-	prev := f.Name
-	if applyTuple(f, ev.Param(1)) {
-		f.Role = roleClient
-		in.FDNameChanged = f.Name != prev
-	}
-}
-
-func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
-	fd, ok := ev.Int(0)
-	if !ok || fd < 0 {
-		return
-	}
-	f := &FD{Num: fd, Type: capture.FDIPv4Sock, L4Proto: L4TCP, Role: roleServer}
-	if !applyTuple(f, ev.Param(1)) {
-		f.Type = capture.FDUnknown
-	}
-	in.newFD(t, f)
-}
-
-func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
-	f := in.FD
-	if f == nil {
-		return
-	}
-	if res, _ := ev.Int(0); res < 0 {
-		return
-	}
-	p := ev.Param(1)
-	// Only a real port makes the socket a server, as in libsinsp (binding port 0 only picks
-	// an address).
-	if len(p) == 7 && p[0] == ppmAFInet && f.Type == capture.FDIPv4Sock && binary.LittleEndian.Uint16(p[5:]) > 0 {
-		// A bound socket keeps its local address as the server side of its tuple.
-		copy(f.Dip[:4], p[1:5])
-		f.Dport = binary.LittleEndian.Uint16(p[5:])
-		f.Role = roleServer
-	}
-	// As libsinsp's bind exit: whatever the family, a bound socket is named by the address it
-	// was bound to, as the parameter prints (a unix path, "127.0.0.1:0", "family 16"), until a
-	// connect or accept names it by its tuple.
-	if len(p) > 0 {
-		f.Name = string(event.AppendSockaddr(nil, p))
-		in.FDNameChanged = true
-	}
-}
-
 func (in *Inspector) parseDup(ev *event.Event, t *Thread, _ int) {
 	nfd, ok := ev.Int(0)
 	if !ok || nfd < 0 || in.FD == nil {
@@ -501,40 +280,6 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 	case 195:
 		if e, ok := enter.Uint(1); ok && uint32(e) != 0xffffffff {
 			m.Gid = uint32(e)
-		}
-	}
-}
-
-// parseConnectEnter records the address a socket connects to, as sysdig does on the enter
-// event: a unix socket takes the path as its name at once; an IP socket is named by the tuple
-// of the exit.
-func (in *Inspector) parseConnectEnter(ev *event.Event) {
-	f := in.FD
-	p := ev.Param(1)
-	if f == nil || len(p) == 0 {
-		return
-	}
-	switch p[0] {
-	case ppmAFUnix:
-		f.Name = string(event.CString(p[1:]))
-	case ppmAFInet:
-		if len(p) == 7 {
-			f.Type = capture.FDIPv4Sock
-			f.Dip = [16]byte{}
-			copy(f.Dip[:], p[1:5])
-			f.Dport = binary.LittleEndian.Uint16(p[5:])
-		}
-	case ppmAFInet6:
-		if len(p) == 19 {
-			if isMapped(p[1:17]) {
-				f.Type = capture.FDIPv4Sock
-				f.Dip = [16]byte{}
-				copy(f.Dip[:], p[13:17])
-			} else {
-				f.Type = capture.FDIPv6Sock
-				copy(f.Dip[:], p[1:17])
-			}
-			f.Dport = binary.LittleEndian.Uint16(p[17:])
 		}
 	}
 }

@@ -13,109 +13,6 @@ const (
 	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
 )
 
-// FD is one open file descriptor.
-type FD struct {
-	Num       int64
-	Type      uint8 // capture.FD* types
-	Name      string
-	OpenFlags uint32
-	Dev       uint32
-	Ino       uint64
-	// Sockets: addresses in network order (IPv4 in the first 4 bytes), ports in host order.
-	Sip, Dip     [16]byte
-	Sport, Dport uint16
-	L4Proto      uint8
-	Role         uint8 // roleNone, roleClient, roleServer
-	Source, Dest uint64
-}
-
-const (
-	roleNone = iota
-	roleClient
-	roleServer
-)
-
-// L4 protocols (scap_l4_proto).
-const (
-	L4Unknown = 0
-	L4NA      = 1
-	L4TCP     = 2
-	L4UDP     = 3
-	L4ICMP    = 4
-	L4Raw     = 5
-)
-
-// IsIP reports whether the fd is an IPv4 or IPv6 socket (connected or server).
-func (f *FD) IsIP() bool {
-	switch f.Type {
-	case capture.FDIPv4Sock, capture.FDIPv6Sock, capture.FDIPv4Server, capture.FDIPv6Server:
-		return true
-	}
-	return false
-}
-
-// IsV6 reports an IPv6 socket.
-func (f *FD) IsV6() bool { return f.Type == capture.FDIPv6Sock || f.Type == capture.FDIPv6Server }
-
-// IsServer reports a listening socket (server address only).
-func (f *FD) IsServer() bool {
-	return f.Type == capture.FDIPv4Server || f.Type == capture.FDIPv6Server
-}
-
-// L4 returns the protocol as sysdig reports it: a socket with no role yet is "not applicable".
-func (f *FD) L4() uint8 {
-	if !f.IsIP() {
-		return L4Unknown
-	}
-	if f.L4Proto == L4Raw {
-		return L4Raw
-	}
-	if (f.Type == capture.FDIPv4Sock || f.Type == capture.FDIPv6Sock) && f.Role == roleNone {
-		return L4NA
-	}
-	return f.L4Proto
-}
-
-// fdTypes gives each capture fd type sysdig's one-letter type and fd.type name.
-var fdTypes = [...]struct {
-	char byte
-	name string
-}{
-	capture.FDUnknown:     {'?', "unknown"},
-	capture.FDFile:        {'f', "file"},
-	capture.FDDirectory:   {'d', "directory"},
-	capture.FDIPv4Sock:    {'4', "ipv4"},
-	capture.FDIPv6Sock:    {'6', "ipv6"},
-	capture.FDIPv4Server:  {'4', "ipv4"},
-	capture.FDIPv6Server:  {'6', "ipv6"},
-	capture.FDFifo:        {'p', "pipe"},
-	capture.FDUnixSock:    {'u', "unix"},
-	capture.FDEvent:       {'e', "event"},
-	capture.FDUnsupported: {'o', "unsupported"},
-	capture.FDSignalfd:    {'s', "signalfd"},
-	capture.FDEventpoll:   {'l', "eventpoll"},
-	capture.FDInotify:     {'i', "inotify"},
-	capture.FDTimerfd:     {'t', "timerfd"},
-	capture.FDNetlink:     {'n', "netlink"},
-	capture.FDFileV2:      {'f', "file"},
-}
-
-// TypeChar is sysdig's one-letter fd type.
-func (f *FD) TypeChar() byte {
-	if int(f.Type) < len(fdTypes) {
-		return fdTypes[f.Type].char
-	}
-	return '?'
-}
-
-// TypeName is sysdig's fd.type string.
-func (f *FD) TypeName() string {
-	if int(f.Type) < len(fdTypes) {
-		return fdTypes[f.Type].name
-	}
-	return "unknown"
-}
-
 // FDTable is a process's fds; threads sharing their parent's files share one table.
 type FDTable struct {
 	fds map[int64]*FD
@@ -230,19 +127,7 @@ func threadFromCapture(c *capture.Thread) *Thread {
 		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
 	}
 	for i := range c.FDs {
-		f := &c.FDs[i]
-		fd := &FD{Num: f.Fd, Type: f.Type, Name: f.Name, OpenFlags: f.OpenFlags, Dev: f.Dev, Ino: f.Ino,
-			Sip: f.Sip, Dip: f.Dip, Sport: f.Sport, Dport: f.Dport, L4Proto: f.L4Proto,
-			Source: f.Source, Dest: f.Dest}
-		switch f.Type {
-		case capture.FDIPv4Sock, capture.FDIPv6Sock:
-			fd.Role = roleClient // sockets from /proc scans have a known tuple
-			fd.Name = tupleName(fd)
-		case capture.FDIPv4Server, capture.FDIPv6Server:
-			fd.Role = roleServer
-			fd.Name = serverName(fd)
-		}
-		t.fdt.fds[f.Fd] = fd
+		t.fdt.fds[c.FDs[i].Fd] = fdFromCapture(&c.FDs[i])
 	}
 	return t
 }
