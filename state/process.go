@@ -111,7 +111,7 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 		t.Comm = basename(t.Exe)
 	}
 	if i := ev.ParamIndex("cgroups"); i >= 0 {
-		t.Cgroups = splitArgs(ev.Param(i))
+		t.Cgroups = sinspCgroups(splitArgs(ev.Param(i)))
 		t.ContainerID = containerIDFromCgroups(t.Cgroups)
 	}
 	if i := ev.ParamIndex("env"); i >= 0 {
@@ -287,7 +287,7 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		child.VmRssKB = uint32(v)
 	}
 	if i := ev.ParamIndex("cgroups"); i >= 0 {
-		child.Cgroups = splitArgs(ev.Param(i))
+		child.Cgroups = sinspCgroups(splitArgs(ev.Param(i)))
 		child.ContainerID = containerIDFromCgroups(child.Cgroups)
 	}
 	if parent != nil && parent != child {

@@ -3,7 +3,11 @@
 // is seeded from a capture's header (or /proc) and updated by every event before filtering.
 package state
 
-import "github.com/gosysdig/gosysdig/capture"
+import (
+	"slices"
+
+	"github.com/gosysdig/gosysdig/capture"
+)
 
 // Clone flags (PPM_CL_*) that matter to the thread table.
 const (
@@ -114,7 +118,7 @@ func ThreadFromCapture(c *capture.Thread) *Thread {
 func threadFromCapture(c *capture.Thread) *Thread {
 	t := &Thread{
 		Tid: c.Tid, Pid: c.Pid, Ptid: c.Ptid, Sid: c.Sid, Vpgid: c.Vpgid, Vtid: c.Vtid, Vpid: c.Vpid,
-		Comm: c.Comm, Exe: c.Exe, Exepath: c.Exepath, Args: c.Args, Env: c.Env, Cgroups: c.Cgroups,
+		Comm: c.Comm, Exe: c.Exe, Exepath: c.Exepath, Args: c.Args, Env: c.Env, Cgroups: sinspCgroups(slices.Clone(c.Cgroups)),
 		Cwd: c.Cwd, Root: c.Root, FdLimit: c.FdLimit, Flags: c.Flags, Uid: c.Uid, Gid: c.Gid,
 		LoginUid: uint32(c.LoginUid), VmSizeKB: c.VmSizeKB, VmRssKB: c.VmRssKB, VmSwapKB: c.VmSwapKB,
 		PfMajor: c.PfMajor, PfMinor: c.PfMinor, ExeWritable: c.ExeWritable,
