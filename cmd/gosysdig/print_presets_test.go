@@ -28,7 +28,8 @@ func TestPrintPresetsAndQuiet(t *testing.T) {
 			args := append([]string{"-r", tr}, args...)
 			want := runTZ(t, sysdig, args...)
 			got := runTZ(t, bin, args...)
-			if !bytes.Equal(got, want) {
+			// A chisel's table may order rows tied at its top-N cut differently.
+			if !bytes.Equal(got, want) && !(args[len(args)-2] == "-c" && sameChisel(want, got)) {
 				t.Errorf("%s: gosysdig differs from sysdig:\n%s", strings.Join(args, " "), firstDiff(got, want))
 			}
 		}
