@@ -87,8 +87,9 @@ bench-live:
 # object and bindings with Debian's clang-19 (the outputs are committed).
 REF ?= ../shared/reference
 generate:
+	@test -f $(REF)/syscall-map.tsv || { echo "make generate needs sysdig's reference tables in $(REF) (../shared/reference beside the clone; REF=DIR points elsewhere)" >&2; exit 1; }
 	cd event && $(GO) generate ./...
-	sh probe/bpf/gen_tables.sh $(REF) > probe/bpf/tables.h
+	sh probe/bpf/gen_tables.sh $(REF) > probe/bpf/tables.h.new && mv probe/bpf/tables.h.new probe/bpf/tables.h
 	cd probe && $(GO) generate ./...
 
 # CI: a rebuild of every generated file must change nothing.
