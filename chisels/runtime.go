@@ -101,7 +101,10 @@ func Load(name string, cfg *Config) (*Chisel, error) {
 // open creates the Lua state with sysdig's libraries and runs the chisel's top level.
 func (c *Chisel) open(src *source) error {
 	c.src = src
-	L := lua.NewState(lua.Options{SkipOpenLibs: false})
+	// The value stack (gopher-lua's registry) grows as LuaJIT's does, rather than ending the
+	// chisel with "registry overflow" when a table is concatenated or unpacked whole (around's
+	// filter of every hit, on a capture with many).
+	L := lua.NewState(lua.Options{SkipOpenLibs: false, RegistrySize: lua.RegistrySize, RegistryMaxSize: 1 << 22, RegistryGrowStep: 4096})
 	c.L = L
 	c.attachWatchdog()
 	c.installLibs()

@@ -165,3 +165,40 @@ func TestWatchdogLeavesNormalChiselsAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLargeValueStack: a chisel that puts a hundred thousand values on the stack at once (an
+// unpack, or around's filter built from every hit) runs, as on LuaJIT, instead of failing with
+// gopher-lua's "registry overflow".
+func TestLargeValueStack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bigstack.lua")
+	code := `description = "x"; short_description = "x"; category = "misc"; args = {}
+function on_init() return true end
+function on_capture_end()
+  local t = {}
+  for i = 1, 100000 do t[i] = tostring(i) end
+  print(select('#', unpack(t)), #table.concat(t, " or "))
+end
+`
+	if err := os.WriteFile(path, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	var ev event.Event
+	ch, err := Load(path, &Config{Out: &out, Ctx: &fields.Ctx{In: state.New(), Ev: &ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	if err := ch.SetArgs(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Init(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.CaptureEnd(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "100000\t888891" {
+		t.Errorf("printed %q", got)
+	}
+}
