@@ -37,7 +37,7 @@ func TestLiveShortLivedContainersNamed(t *testing.T) {
 	tracer, out, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "-v", "--podman-socket", sock,
 		"-p", execveFormat, execveFilter)
 	writer, _, werrb := startTraced(t, bin, filepath.Join(dir, "ready-w"), "--podman-socket", sock, "-w", capFile, execveFilter)
-	rules, alerts, rerrb := startTraced(t, bin, filepath.Join(dir, "ready-r"), "rules", "-v", "--podman-socket", sock)
+	rules, alerts, rerrb := startTraced(t, bin, filepath.Join(dir, "ready-r"), "rules", "-v", "-pk", "--podman-socket", sock)
 
 	var cts []shortContainer
 	for i := 0; i < 51; i++ {
@@ -158,8 +158,9 @@ func TestLiveShortLivedContainersNamed(t *testing.T) {
 		}
 	}
 
-	// The rule fires for every container's shell, each alert named.
-	alertRE := regexp.MustCompile(`A shell was spawned in a container .*container_id=(\S+) container_name=(\S+) image=(\S+)\)`)
+	// The rule fires for every container's shell, each alert named, with the pod and namespace
+	// (Falco's -pk) where labelled.
+	alertRE := regexp.MustCompile(`A shell was spawned in a container .*container_id=(\S+) container_name=(\S+) image=(\S+)\) k8s.ns=(\S+) k8s.pod=(\S+) container=(\S+)`)
 	fired := map[string]int{}
 	for _, m := range alertRE.FindAllStringSubmatch(alerts.String(), -1) {
 		c := byID[m[1]]
@@ -167,8 +168,12 @@ func TestLiveShortLivedContainersNamed(t *testing.T) {
 			continue
 		}
 		fired[c.id]++
-		if m[2] != c.name || m[3] != image {
-			t.Errorf("alert %q: want container_name=%s image=%s", m[0], c.name, image)
+		pod, ns := c.pod, c.ns
+		if pod == "" {
+			pod, ns = "<NA>", "<NA>"
+		}
+		if m[2] != c.name || m[3] != image || m[4] != ns || m[5] != pod || m[6] != c.id {
+			t.Errorf("alert %q: want container_name=%s image=%s k8s.ns=%s k8s.pod=%s container=%s", m[0], c.name, image, ns, pod, c.id)
 		}
 	}
 	for _, c := range cts {
