@@ -6,18 +6,7 @@ import (
 
 // nchilds counts the threads of t's process other than its main thread, for a main thread; other
 // threads have no children of their own, as sysdig counts them.
-func nchilds(c *Ctx, t *state.Thread) uint64 {
-	if t.Tid != t.Pid {
-		return 0
-	}
-	var n uint64
-	c.In.EachThread(func(o *state.Thread) {
-		if o.Pid == t.Pid && o.Tid != o.Pid {
-			n++
-		}
-	})
-	return n
-}
+func nchilds(c *Ctx, t *state.Thread) uint64 { return uint64(t.NChilds()) }
 
 // sessionLeader is the thread named by the session id or, when it has gone, the eldest ancestor
 // of t's process that is still in the same session.

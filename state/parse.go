@@ -71,11 +71,10 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 	case 125: // dup
 		in.parseDup(ev, t, 0)
 	case 151: // fcntl
-		var enter event.Event
-		if in.enterEvent(t, &enter) {
-			if cmd, ok := enter.Uint(1); ok && (cmd == ppmFDupfd || cmd == ppmFDupfdCloexec) {
-				in.parseDup(ev, t, 0)
-			}
+		// libsinsp dups when the enter it kept is an fcntl's, and it keeps only F_DUPFD ones;
+		// one kept past a filtered-out exit is reused by the next fcntl (see storedEnter).
+		if t.lastValid && t.storedEnter == 150 {
+			in.parseDup(ev, t, 0)
 		}
 	case 95: // chdir
 		if res, _ := ev.Int(0); res >= 0 {
@@ -175,7 +174,7 @@ func usableEnterName(raw []byte) bool {
 
 func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	fd, ok := ev.Int(0)
-	if !ok || fd < 0 {
+	if !ok {
 		return
 	}
 	var name []byte
@@ -240,6 +239,14 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		if ev.Type == 3 && enter.NParams() >= 2 {
 			flags, _ = enter.Uint(1)
 		}
+	}
+	if fd < 0 {
+		// libsinsp's parse_dirfd made the directory fd of a relative name the event's fd,
+		// and a failed open leaves it there: the event's fd.* fields are the directory's.
+		if hasDirfd && dirfd != atFdcwd && (len(name) == 0 || name[0] != '/') {
+			in.FD = t.FD(dirfd)
+		}
+		return
 	}
 	f := &FD{Num: fd, Type: capture.FDFile, OpenFlags: uint32(flags), Dev: uint32(dev)}
 	if flags&ppmODirectory != 0 {
@@ -430,8 +437,15 @@ func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
 	if !ok || fd < 0 {
 		return
 	}
+	tuple := ev.Param(1)
+	if len(tuple) == 0 || (tuple[0] != ppmAFInet && tuple[0] != ppmAFInet6 && tuple[0] != ppmAFUnix) {
+		// libsinsp adds no fd without an address (or of a family it does not know): the
+		// event only makes it the thread's last fd.
+		t.lastFd, in.FDNum = fd, fd
+		return
+	}
 	f := &FD{Num: fd, Type: capture.FDIPv4Sock, L4Proto: L4TCP, Role: roleServer}
-	if !applyTuple(f, ev.Param(1)) {
+	if !applyTuple(f, tuple) {
 		f.Type = capture.FDUnknown
 	}
 	in.newFD(t, f)

@@ -7,9 +7,10 @@ import "github.com/gosysdig/gosysdig/capture"
 
 // Clone flags (PPM_CL_*) that matter to the thread table.
 const (
-	clCloneFiles   = 1 << 0  // PPM_CL_CLONE_FILES
-	clCloneThread  = 1 << 13 // PPM_CL_CLONE_THREAD
-	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
+	clCloneFiles    = 1 << 0  // PPM_CL_CLONE_FILES
+	clCloneThread   = 1 << 13 // PPM_CL_CLONE_THREAD
+	clCloneInverted = 1 << 16 // libsinsp's own: the child's clone exit came before the parent's
+	clChildInPidns  = 1 << 29 // PPM_CL_CHILD_IN_PIDNS: the child is in a pid namespace
 )
 
 // FD is one open file descriptor.
@@ -172,14 +173,23 @@ type Thread struct {
 
 	fdt *FDTable
 
+	// nchilds is libsinsp's m_nchilds: for a main thread, its process's other threads
+	// (CLONE_THREAD) in the table. A main thread that exits while it has some stays in the
+	// table, so that they still find their process.
+	nchilds int64
+
 	// What the last enter event left for its exit, as sysdig's m_lastevent_* do.
-	lastType     uint16
-	lastFd       int64
-	lastEnterTS  uint64
-	lastEventTS  uint64 // the thread's last event (the live scan for threads whose exit was dropped)
-	Latency      uint64
-	lastValid    bool
-	lastEnter    []byte // copy of the last enter event, for exit parsers
+	lastType    uint16
+	lastFd      int64
+	lastEnterTS uint64
+	lastEventTS uint64 // the thread's last event (the live scan for threads whose exit was dropped)
+	Latency     uint64
+	lastValid   bool
+	lastEnter   []byte // copy of the last enter event, for exit parsers
+	// storedEnter is the type of the enter event libsinsp's store_event kept for the exit
+	// parsers (0: none). It is dropped after each exit, except one the filter rejected:
+	// sysdig skips its cleanup, so a later exit of the same call may still find it.
+	storedEnter  uint16
 	lastEnterHdr int
 }
 

@@ -144,13 +144,7 @@ func TestDiffFuzzCases(t *testing.T) {
 
 // knownOpen are saved cases whose difference is not fixed yet, each with its cause: listed so
 // that the fixed ones guard against regressions meanwhile. Remove an entry with its fix.
-var knownOpen = map[string]string{
-	"seed11_mode0": "a clone's parent-side res prints no comm in sysdig",
-	"seed16_mode0": "page_fault (no parse reset): sysdig names the thread of the event's tid",
-	"seed18_mode0": "accept with a NULL tuple: sysdig prints no fd annotation",
-	"seed19_mode0": "a child-side clone: sysdig annotates pid and ptid with the child's comm",
-	"seed25_mode0": "open of a name relative to an fd: sysdig resolves it to another directory",
-}
+var knownOpen = map[string]string{}
 
 func firstDiff(got, want []byte) string {
 	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
