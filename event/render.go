@@ -631,11 +631,8 @@ func appendSockaddr(dst, p []byte) []byte {
 		if len(p) != 19 {
 			return append(dst, "INVALID IPv6"...)
 		}
-		if isV4Mapped(p[1:17]) {
-			dst = appendIPv4(dst, p[13:17])
-		} else {
-			dst = AppendIPv6(dst, p[1:17])
-		}
+		// inet_ntop's form, as sysdig: a v4-mapped address keeps its ::ffff: prefix.
+		dst = AppendIPv6(dst, p[1:17])
 		dst = append(dst, ':')
 		return strconv.AppendUint(dst, uint64(binary.LittleEndian.Uint16(p[17:])), 10)
 	}

@@ -495,6 +495,12 @@ func (in *Inspector) Process(ev *event.Event) {
 	t := in.getThread(ev.Tid)
 	in.Thread = t
 	t.lastEventTS = ev.TS
+	if ev.Type == 152 {
+		// libsinsp's reset stops at a switch: the thread's last call, its fd, its enter time
+		// and so the pairing and latency of the exit to come stay as they were.
+		in.parseEnter(ev, t)
+		return
+	}
 	if ev.IsEnter() {
 		t.lastFd = -1
 		t.lastType = ev.Type
@@ -505,9 +511,7 @@ func (in *Inspector) Process(ev *event.Event) {
 			}
 		}
 		in.FDNum = t.lastFd
-		if ev.Type != 146 && ev.Type != 152 { // switch events leave the last latency in place
-			t.Latency = 0
-		}
+		t.Latency = 0
 		t.lastEnterTS = ev.TS
 		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
 		t.lastEnterHdr = ev.HeaderLen()
@@ -672,9 +676,11 @@ func (r Resolver) DirFdPath(fd int64) string {
 	return f.Name + "/"
 }
 
-// Cwd is the thread's working directory, kept by its main thread.
+// Cwd is the thread's working directory, kept by its main thread. As libsinsp's get_cwd, a
+// thread whose main thread the table lacks gets a placeholder one (whose cwd is empty): the
+// placeholder then names the pid in later events.
 func (in *Inspector) Cwd(t *Thread) string {
-	if m := in.MainThread(t); m != nil {
+	if m := in.mainOrPlaceholder(t); m != nil {
 		return m.Cwd
 	}
 	return "./"

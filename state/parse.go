@@ -80,6 +80,10 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		if res, _ := ev.Int(0); res >= 0 {
 			in.setCwd(t, string(event.CString(ev.Param(1))))
 		}
+	case 93: // getcwd: libsinsp takes the reported directory as the cwd
+		if res, _ := ev.Int(0); res >= 0 {
+			in.setCwd(t, string(event.CString(ev.Param(1))))
+		}
 	case 97: // fchdir
 		if res, _ := ev.Int(0); res >= 0 && in.FD != nil {
 			in.setCwd(t, in.FD.Name)
@@ -118,6 +122,8 @@ func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 	switch ev.Type {
 	case 22: // connect: the destination is known before the call returns
 		in.parseConnectEnter(ev)
+	case 152: // switch: the thread's page faults, its process's memory
+		in.parseSwitch(ev, t)
 	case 16, 186: // procexit: the thread goes away once this event has been seen
 		in.pendingThread, in.hasPendingT = t.Tid, true
 	}
@@ -131,9 +137,9 @@ func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
 
 // setCwd applies a chdir, keeping sysdig's trailing slash.
 func (in *Inspector) setCwd(t *Thread, path string) {
-	m := in.MainThread(t)
+	m := in.mainOrPlaceholder(t)
 	if m == nil {
-		m = t
+		return
 	}
 	var full string
 	if strings.HasPrefix(path, "/") {
@@ -160,7 +166,9 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 				base += "/"
 			}
 		} else {
-			base = ""
+			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
+			// which the name is appended to with no separator.
+			return "<UNKNOWN>" + string(event.AppendJoinPath(nil, "", name))
 		}
 	}
 	return string(event.AppendJoinPath(nil, base, name))

@@ -60,14 +60,6 @@ func paramUint(ev *event.Event, name string) (uint64, bool) {
 	return ev.Uint(i)
 }
 
-func basename(s string) string {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return s[i+1:]
-		}
-	}
-	return s
-}
 
 // parseExecve applies a successful execve to the calling thread: new program, args,
 // environment and memory, as sysdig's execve exit parser does (the cwd is left as it was).
@@ -108,7 +100,7 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if comm, ok := paramStr(ev, "comm"); ok {
 		t.Comm = comm
 	} else {
-		t.Comm = basename(t.Exe)
+		t.Comm = t.Exe // execve versions before 15 carry no comm: libsinsp takes the exe
 	}
 	if i := ev.ParamIndex("cgroups"); i >= 0 {
 		t.Cgroups = splitArgs(ev.Param(i))

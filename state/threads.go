@@ -127,3 +127,33 @@ func storesEnter(ev *event.Event) bool {
 // NChilds is libsinsp's m_nchilds: for a main thread, how many of its process's other threads
 // the table holds (an exited one is kept while it has some); 0 for other threads.
 func (t *Thread) NChilds() int64 { return t.nchilds }
+
+// mainOrPlaceholder is libsinsp's get_main_thread: a thread's main thread, created as a
+// placeholder when the table lacks it (the lookup asks the OS, which offline has nothing).
+func (in *Inspector) mainOrPlaceholder(t *Thread) *Thread {
+	if m := in.MainThread(t); m != nil {
+		return m
+	}
+	if t.Pid < 0 || in.threads[t.Tid] != t {
+		return nil // a thread outside the table (a container event's) has no process
+	}
+	return in.threadOrPlaceholder(t.Pid)
+}
+
+// parseSwitch is libsinsp's parse_context_switch: the page faults are the thread's, the
+// memory sizes its process's (its main thread, made a placeholder when missing).
+func (in *Inspector) parseSwitch(ev *event.Event, t *Thread) {
+	if ev.NParams() < 6 {
+		return
+	}
+	t.PfMajor, _ = ev.Uint(1)
+	t.PfMinor, _ = ev.Uint(2)
+	if m := in.mainOrPlaceholder(t); m != nil {
+		v, _ := ev.Uint(3)
+		m.VmSizeKB = uint32(v)
+		v, _ = ev.Uint(4)
+		m.VmRssKB = uint32(v)
+		v, _ = ev.Uint(5)
+		m.VmSwapKB = uint32(v)
+	}
+}
