@@ -168,3 +168,71 @@ func TestAcceptWithoutTuple(t *testing.T) {
 		t.Errorf("accept without a tuple: fd 18 %+v, event fd number %d", f.in.Lookup(100).FD(18), f.in.FDNum)
 	}
 }
+
+// TestSwitchKeepsPairing: a switch between a call's enter and exit leaves the pairing alone
+// (libsinsp's reset stops at a switch): the open's exit still takes the entry's name.
+func TestSwitchKeepsPairing(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 2, str("entry"), u32(0), u32(0))
+	f.ev(100, 152, i64(1), i64(7), i64(8), u32(100), u32(50), u32(0)) // switch to tid 1
+	f.ev(100, 3, i64(5), str("exit"), u32(0), u32(0), u32(0))
+	if fd := f.in.Lookup(100).FD(5); fd == nil || fd.Name != "/home/u/entry" {
+		t.Errorf("open across a switch: fd 5 = %+v", fd)
+	}
+	if th := f.in.Lookup(100); th.PfMajor != 7 || th.VmSizeKB != 100 {
+		t.Errorf("switch: page faults %d, vm_size %d", th.PfMajor, th.VmSizeKB)
+	}
+}
+
+// TestPlaceholderMainThread: a thread whose main thread the table lacks gets a placeholder
+// one when its cwd is needed (libsinsp's get_main_thread), with an empty cwd.
+func TestPlaceholderMainThread(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 658, Pid: 654, Ptid: 1, Comm: "w"}}})
+	f := &feeder{t: t, in: in}
+	f.ev(658, 2, str("rel"), u32(0), u32(0))
+	f.ev(658, 3, i64(5), str("rel"), u32(0), u32(0), u32(0))
+	if m := in.Lookup(654); m == nil || m.Comm != "<NA>" {
+		t.Fatalf("main thread 654 = %+v, want a placeholder", m)
+	}
+	if fd := in.Lookup(658).FD(5); fd == nil || fd.Name != "rel" {
+		t.Errorf("fd 5 = %+v, want the name joined to an empty cwd", fd)
+	}
+	f.ev(658, 92)
+	f.ev(658, 93, i64(0), str("/srv"))
+	if c := in.Cwd(in.Lookup(658)); c != "/srv/" {
+		t.Errorf("cwd after getcwd = %q", c)
+	}
+}
+
+// TestOpenUnknownDirfd: a name relative to a directory fd the table lacks is "<UNKNOWN>" and
+// the name, with no separator, as libsinsp names it.
+func TestOpenUnknownDirfd(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 306, i64(9), str("a/b"), u32(0), u32(0))
+	f.ev(100, 307, i64(5), i64(9), str("a/b"), u32(0), u32(0), u32(0))
+	if fd := f.in.Lookup(100).FD(5); fd == nil || fd.Name != "<UNKNOWN>a/b" {
+		t.Errorf("fd 5 = %+v", fd)
+	}
+}
+
+// TestExecveOldVersionComm: execve versions without comm take the exe as the comm.
+func TestExecveOldVersionComm(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 12)
+	f.ev(100, 13, exitParams(t, 13, map[string][]byte{"res": i64(0), "exe": str("/usr/bin/x")})...)
+	if c := f.in.Lookup(100).Comm; c != "/usr/bin/x" {
+		t.Errorf("comm = %q", c)
+	}
+}
+
+// TestDirFdPathSanitized: an openat's path relative to a directory fd is joined to the fd's
+// name without the bytes sysdig cannot print, plus '/' (sysdig's get_base_dir).
+func TestDirFdPathSanitized(t *testing.T) {
+	f := newFeeder(t)
+	f.in.Lookup(100).FDs().fds[3] = &FD{Num: 3, Type: capture.FDDirectory, Name: "/\xc3"}
+	f.in.Thread = f.in.Lookup(100)
+	if got := (Resolver{In: f.in}).DirFdPath(3); got != "//" {
+		t.Errorf("DirFdPath = %q, want \"//\"", got)
+	}
+}

@@ -670,10 +670,9 @@ func (r Resolver) DirFdPath(fd int64) string {
 	if f == nil || f.Name == "" {
 		return ""
 	}
-	if f.Name[len(f.Name)-1] == '/' {
-		return f.Name
-	}
-	return f.Name + "/"
+	// sysdig's get_base_dir: the fd's name without the bytes it cannot print, then '/'
+	// (a second one after a name that already ends with it).
+	return string(append(event.AppendSanitized(nil, []byte(f.Name)), '/'))
 }
 
 // Cwd is the thread's working directory, kept by its main thread. As libsinsp's get_cwd, a

@@ -60,7 +60,6 @@ func paramUint(ev *event.Event, name string) (uint64, bool) {
 	return ev.Uint(i)
 }
 
-
 // parseExecve applies a successful execve to the calling thread: new program, args,
 // environment and memory, as sysdig's execve exit parser does (the cwd is left as it was).
 func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
