@@ -174,7 +174,7 @@ func init() {
 			}
 			return i64(c.Ev.Tid)
 		}},
-		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.Tid == t.Pid) }),
+		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.IsMain()) }),
 		tfield("thread.vtid", KInt, "thread id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			if t.Vtid == -1 {
 				return Value{}, false

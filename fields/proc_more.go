@@ -136,13 +136,13 @@ func init() {
 		&Field{Name: "thread.cpu.user", Kind: KDouble, Desc: "user CPU the thread used since its previous procinfo event (procinfo events only)", Extract: func(c *Ctx, a *Arg) (Value, bool) { return threadCPU(c, true, false) }},
 		&Field{Name: "thread.cpu.system", Kind: KDouble, Desc: "system CPU the thread used since its previous procinfo event (procinfo events only)", Extract: func(c *Ctx, a *Arg) (Value, bool) { return threadCPU(c, false, true) }},
 		tfield("thread.vmsize", KUint, "virtual memory of the process (kB) on its main thread, 0 on other threads", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			if t.Tid != t.Pid {
+			if !t.IsMain() {
 				return u64(0)
 			}
 			return u64(uint64(t.VmSizeKB))
 		}),
 		tfield("thread.vmrss", KUint, "resident memory of the process (kB) on its main thread, 0 on other threads", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			if t.Tid != t.Pid {
+			if !t.IsMain() {
 				return u64(0)
 			}
 			return u64(uint64(t.VmRssKB))

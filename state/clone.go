@@ -187,7 +187,7 @@ func inherit(c, p *Thread, flags uint64) {
 // fdTableOf is libsinsp's get_fd_table: a thread sharing its process's files reads the main
 // thread's table.
 func (in *Inspector) fdTableOf(t *Thread) *FDTable {
-	if t.Flags&clCloneFiles != 0 && t.Tid != t.Pid {
+	if t.Flags&clCloneFiles != 0 && !t.IsMain() {
 		if m := in.MainThread(t); m != nil {
 			return m.fdt
 		}

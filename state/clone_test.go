@@ -236,3 +236,24 @@ func TestDirFdPathSanitized(t *testing.T) {
 		t.Errorf("DirFdPath = %q, want \"//\"", got)
 	}
 }
+
+// TestIsMainThreadFlag: a thread flagged PPM_CL_IS_MAIN_THREAD is its own main thread, so a
+// CLONE_FILES thread with the flag reads its own (empty) fd table, not its process's.
+func TestIsMainThreadFlag(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(700, 223, cloneExit(t, 0, 700, 100, 100, 700, 100, clCloneThread|clCloneFiles|clIsMainThread, "w")...)
+	c := f.in.Lookup(700)
+	if c == nil || !c.IsMain() || c.FD(0) != nil || f.in.MainThread(c) != c {
+		t.Errorf("flagged thread: %+v", c)
+	}
+}
+
+// TestUnknownDirPath: libsinsp's join of "<UNKNOWN>" and a name pops into the prefix on "..".
+func TestUnknownDirPath(t *testing.T) {
+	for name, want := range map[string]string{"a/b": "<UNKNOWN>a/b", "tmp/../x": "x", ".": "<UNKNOWN>",
+		"./a": "<UNKNOWN>a", "../y": "y"} {
+		if got := unknownDirPath([]byte(name)); got != want {
+			t.Errorf("unknownDirPath(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -246,7 +246,7 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 	// Threads of one process share the main thread's fd table when they were cloned with
 	// CLONE_FILES, as sysdig's get_fd_table does.
 	for _, t := range in.threads {
-		if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
+		if !t.IsMain() && t.Flags&clCloneFiles != 0 {
 			if m := in.threads[t.Pid]; m != nil && m != t {
 				t.fdt = m.fdt
 			}
@@ -322,7 +322,7 @@ func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
 
 // MainThread returns the thread's process main thread (itself when it is one, or unknown).
 func (in *Inspector) MainThread(t *Thread) *Thread {
-	if t == nil || t.Tid == t.Pid || t.Pid < 0 {
+	if t == nil || t.IsMain() || t.Pid < 0 {
 		return t
 	}
 	if m := in.threads[t.Pid]; m != nil {

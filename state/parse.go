@@ -167,8 +167,9 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 			}
 		} else {
 			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
-			// which the name is appended to with no separator.
-			return "<UNKNOWN>" + string(event.AppendJoinPath(nil, "", name))
+			// which the name is appended to with no separator: a ".." in the name takes
+			// it away with the name's first part.
+			return unknownDirPath(name)
 		}
 	}
 	return string(event.AppendJoinPath(nil, base, name))
@@ -557,6 +558,25 @@ func (in *Inspector) parseConnectEnter(ev *event.Event) {
 				copy(f.Dip[:], p[1:17])
 			}
 			f.Dport = binary.LittleEndian.Uint16(p[17:])
+		}
+	}
+}
+
+// unknownDirPath is libsinsp's concatenate_paths of "<UNKNOWN>" and a relative name: the name's
+// segments are appended with no separator before the first, "." ones dropped, and a ".." takes
+// away what precedes it up to a '/', "<UNKNOWN>" included.
+func unknownDirPath(name []byte) string {
+	for {
+		switch {
+		case len(name) > 0 && name[0] == '/':
+			name = name[1:]
+		case len(name) == 1 && name[0] == '.', len(name) > 1 && name[0] == '.' && name[1] == '/':
+			name = name[1:]
+		default:
+			if len(name) >= 2 && name[0] == '.' && name[1] == '.' && (len(name) == 2 || name[2] == '/') {
+				return string(event.AppendJoinPath(nil, "", name))
+			}
+			return string(event.AppendJoinPath(nil, "", append([]byte("<UNKNOWN>"), name...)))
 		}
 	}
 }

@@ -75,8 +75,8 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if v, ok := paramInt(ev, "pid"); ok {
 		t.Pid = v
 	}
-	if v, ok := paramInt(ev, "ptid"); ok {
-		t.Ptid = v
+	if v, ok := paramInt(ev, "ptid"); ok && t.Ptid == -1 {
+		t.Ptid = v // libsinsp patches only a placeholder's parent
 	}
 	if v, ok := paramInt(ev, "fdlimit"); ok {
 		t.FdLimit = v
@@ -174,7 +174,13 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 			t.Exepath = "<NA>"
 			return
 		}
-		t.Exepath = in.fullPath(t, name, 0, false)
+		// Joined to the thread's own cwd, as libsinsp (not its process's: no main thread
+		// lookup, so none is made up either).
+		if len(name) > 0 && name[0] == '/' {
+			t.Exepath = string(event.AppendJoinPath(nil, "/", name[1:]))
+		} else {
+			t.Exepath = string(event.AppendJoinPath(nil, t.Cwd, name))
+		}
 		return
 	}
 	if enter.NParams() < 3 {

@@ -11,6 +11,7 @@ const (
 	clCloneThread   = 1 << 13 // PPM_CL_CLONE_THREAD
 	clCloneInverted = 1 << 16 // libsinsp's own: the child's clone exit came before the parent's
 	clChildInPidns  = 1 << 29 // PPM_CL_CHILD_IN_PIDNS: the child is in a pid namespace
+	clIsMainThread  = 1 << 30 // PPM_CL_IS_MAIN_THREAD: libsinsp takes the thread as its process's main
 )
 
 // FD is one open file descriptor.
@@ -205,7 +206,7 @@ func (t *Thread) FD(fd int64) *FD {
 }
 
 // IsMain reports whether this thread is its process's main thread.
-func (t *Thread) IsMain() bool { return t.Tid == t.Pid }
+func (t *Thread) IsMain() bool { return t.Tid == t.Pid || t.Flags&clIsMainThread != 0 }
 
 func (t *Thread) addFD(f *FD) *FD {
 	if t.fdt == nil {

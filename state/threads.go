@@ -37,7 +37,7 @@ func (in *Inspector) addThread(t *Thread) {
 		return
 	}
 	in.countChild(t)
-	if t.Flags&clCloneThread != 0 && t.Flags&clCloneFiles != 0 {
+	if t.Flags&clCloneThread != 0 && t.Flags&clCloneFiles != 0 && !t.IsMain() {
 		if m := in.threads[t.Pid]; m != nil && m != t {
 			t.fdt = m.fdt
 		}
@@ -78,7 +78,7 @@ func (in *Inspector) removeThread(tid int64, force bool) {
 		in.createChildDeps()
 		for _, o := range in.threads {
 			// The threads find their process's fds in the new main thread's table.
-			if o.Flags&clCloneThread != 0 && o.Flags&clCloneFiles != 0 {
+			if o.Flags&clCloneThread != 0 && o.Flags&clCloneFiles != 0 && !o.IsMain() {
 				if m := in.threads[o.Pid]; m != nil && m != o {
 					o.fdt = m.fdt
 				}

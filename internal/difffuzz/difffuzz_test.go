@@ -144,7 +144,16 @@ func TestDiffFuzzCases(t *testing.T) {
 
 // knownOpen are saved cases whose difference is not fixed yet, each with its cause: listed so
 // that the fixed ones guard against regressions meanwhile. Remove an entry with its fix.
-var knownOpen = map[string]string{}
+var knownOpen = map[string]string{
+	// Socket causes, for the socket parsers (state/parse.go's parseSocket, applyTuple; the
+	// inspector's fixServerSockets):
+	"seed1005_mode0": "socket: sendto's enter on an fd the table lacks makes a socket fd (libsinsp's infer_sendto_fdinfo)",
+	"seed1006_mode0": "socket: a socket of a family libsinsp does not know is an fd of unknown type (<o>)",
+	"seed1014_mode0": "socket: an IPv6 tuple with v4-mapped/zero ends from the process list is an IPv4 socket",
+	"seed1024_mode0": "socket: an IPv6 socket from the process list with no role prints no l4 protocol letter",
+	"seed1044_mode0": "socket: listen's enter on a bound socket: sysdig's fd annotation is empty",
+	"seed5023_mode0": "socket: accept's IPv6 tuple with zero ends makes an IPv4 socket in sysdig",
+}
 
 func firstDiff(got, want []byte) string {
 	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
