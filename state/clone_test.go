@@ -257,3 +257,15 @@ func TestUnknownDirPath(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderThreadCwd: a process-list entry that is not its process's main thread keeps no
+// cwd or environment of its own (libsinsp sets them on main threads only).
+func TestHeaderThreadCwd(t *testing.T) {
+	th := ThreadFromCapture(&capture.Thread{Tid: 5, Pid: 4, Cwd: "/x", Env: []string{"A=1"}})
+	if th.Cwd != "" || th.Env != nil {
+		t.Errorf("non-main entry: cwd %q env %v", th.Cwd, th.Env)
+	}
+	if m := ThreadFromCapture(&capture.Thread{Tid: 4, Pid: 4, Cwd: "/x"}); m.Cwd != "/x/" {
+		t.Errorf("main entry cwd %q", m.Cwd)
+	}
+}

@@ -236,6 +236,11 @@ func threadFromCapture(c *capture.Thread) *Thread {
 		ExeIno:    c.ExeIno, ExeInoCtime: c.ExeInoCtime, ExeInoMtime: c.ExeInoMtime,
 		fdt: newFDTable(),
 	}
+	if t.Tid != t.Pid {
+		// libsinsp keeps the environment and cwd of a process-list entry on its main
+		// thread only: the other threads' own are empty.
+		t.Cwd, t.Env = "", nil
+	}
 	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {
 		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
 	}
