@@ -269,3 +269,15 @@ func TestHeaderThreadCwd(t *testing.T) {
 		t.Errorf("main entry cwd %q", m.Cwd)
 	}
 }
+
+// TestGetsockoptMainThread: getsockopt's exit reads its fd from the main thread's table,
+// which libsinsp makes up (a placeholder) when the main thread has gone.
+func TestGetsockoptMainThread(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 385, Pid: 381, Comm: "w"}}})
+	f := &feeder{t: t, in: in}
+	f.ev(385, 47, i64(0), i64(4), []byte{1}, []byte{15}, []byte{}, u32(0))
+	if m := in.Lookup(381); m == nil || m.Comm != "<NA>" || in.FDNum != 4 {
+		t.Errorf("main thread %+v, event fd %d", m, in.FDNum)
+	}
+}

@@ -80,6 +80,14 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		if res, _ := ev.Int(0); res >= 0 {
 			in.setCwd(t, string(event.CString(ev.Param(1))))
 		}
+	case 47: // getsockopt: libsinsp reads the fd from the main thread's table
+		if ev.NParams() > 1 {
+			fd, _ := ev.Int(1)
+			if m := in.mainOrPlaceholder(t); m != nil {
+				in.FD = m.FD(fd)
+			}
+			t.lastFd, in.FDNum = fd, fd
+		}
 	case 93: // getcwd: libsinsp takes the reported directory as the cwd
 		if res, _ := ev.Int(0); res >= 0 {
 			in.setCwd(t, string(event.CString(ev.Param(1))))
