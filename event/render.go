@@ -375,6 +375,9 @@ func appendSanitized(dst []byte, s string) []byte {
 	return dst
 }
 
+// AppendSanitized appends s without the bytes libsinsp's sanitize_string drops.
+func AppendSanitized(dst, s []byte) []byte { return appendSanitizedBytes(dst, s) }
+
 func appendSanitizedBytes(dst []byte, s []byte) []byte {
 	for _, c := range s {
 		if !invalidChar(c) {

@@ -159,3 +159,12 @@ func (fakeResolver) User(uid uint32) (string, bool)         { return "", false }
 func (fakeResolver) Group(gid uint32) (string, bool)        { return "", false }
 func (fakeResolver) Cwd() (string, bool)                    { return "/", true }
 func (fakeResolver) DirFdPath(fd int64) string              { return "" }
+
+// TestSockaddrV6Mapped: an AF_INET6 sockaddr prints in inet_ntop's form, as sysdig: a
+// v4-mapped address keeps its ::ffff: prefix (connect's addr, a bound socket's name).
+func TestSockaddrV6Mapped(t *testing.T) {
+	p := []byte{10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 33, 136, 1, 2, 0x50, 0}
+	if got := string(AppendSockaddr(nil, p)); got != "::ffff:33.136.1.2:80" {
+		t.Errorf("mapped sockaddr = %q", got)
+	}
+}

@@ -3,7 +3,6 @@ package fields
 import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
-	"strconv"
 )
 
 func evtTypeName(e *event.Event) string {
@@ -186,10 +185,15 @@ func init() {
 			if res >= 0 {
 				return sstr("SUCCESS")
 			}
-			if n := event.ErrnoName(-res); n != "" {
-				return sstr(n)
+			// sysdig prints the parameter's resolved text, else its value: an errno's name,
+			// but a clone's PID-typed res stays a number (no thread has a negative tid).
+			v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), 0, event.BufNormal, 0, c.resolver())
+			c.keep(0, v)
+			c.keep(1, r)
+			if len(r) > 0 {
+				return bstr(r)
 			}
-			return bstr(c.keep(0, strconv.AppendInt(c.buf(0), res, 10)))
+			return bstr(v)
 		}},
 		&Field{Name: "evt.rawres", Kind: KInt, Desc: "return value as a number", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			res, ok := resParam(c.Ev)

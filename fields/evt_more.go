@@ -71,7 +71,7 @@ func latency(c *Ctx) (uint64, bool) {
 	if c.Ev.Info.Category&event.ECInternal != 0 {
 		return 0, false
 	}
-	if c.In.Thread != nil {
+	if c.In.Thread != nil && !c.In.NoEventThread {
 		return c.In.Thread.Latency, true // the inspector clears it on enter events
 	}
 	return 0, true
@@ -372,7 +372,7 @@ func init() {
 				return Value{}, false
 			}
 			var l uint64
-			if c.In.Thread != nil {
+			if c.In.Thread != nil && !c.In.NoEventThread {
 				l = c.In.Thread.Latency
 			}
 			return Value{Kind: KRelTime, Int: int64(l)}, true

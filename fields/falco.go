@@ -44,10 +44,10 @@ func ancestorField(name string, kind Kind, desc string, get func(t *state.Thread
 		}}
 }
 
-// parentField reads get on the event process's parent.
+// parentField reads get on the event thread's parent, as libs' proc.p* fields do.
 func parentField(name string, kind Kind, desc string, get func(t *state.Thread) (Value, bool)) *Field {
 	return tfield(name, kind, desc, func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-		p := c.In.Parent(proc(c))
+		p := c.In.Parent(t)
 		if p == nil {
 			return Value{}, false
 		}

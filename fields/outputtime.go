@@ -18,7 +18,7 @@ func outputTime(c *Ctx, a *Arg) (Value, bool) {
 		b = appendSecNs(b, ts-c.FirstTS)
 	case 'd':
 		var lat uint64
-		if c.In.Thread != nil {
+		if c.In.Thread != nil && !c.In.NoEventThread {
 			lat = c.In.Thread.Latency
 		}
 		b = appendSecNs(b, lat)

@@ -95,10 +95,11 @@ func init() {
 		}),
 		tfield("proc.cwd", KString, "working directory", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return sstr(c.In.Cwd(t)) }),
 		tfield("proc.nthreads", KUint, "threads in the process", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			n := uint64(0)
-			if c.In.Lookup(t.Tid) != t {
-				n++ // a thread outside the table (a container event's) counts itself
+			// libsinsp's count: the main thread's tally of its threads, plus itself.
+			if m := c.In.MainThread(t); m != nil {
+				return u64(uint64(m.NChilds()) + 1)
 			}
+			n := uint64(1)
 			c.In.EachThread(func(o *state.Thread) {
 				if o.Pid == t.Pid {
 					n++
@@ -173,7 +174,7 @@ func init() {
 			}
 			return i64(c.Ev.Tid)
 		}},
-		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.Tid == t.Pid) }),
+		tfield("thread.ismain", KBool, "true for the process's main thread", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return boolean(t.IsMain()) }),
 		tfield("thread.vtid", KInt, "thread id in its namespace", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			if t.Vtid == -1 {
 				return Value{}, false
@@ -228,7 +229,12 @@ func init() {
 		}),
 	)
 	register("group",
-		tfield("group.gid", KUint, "group id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.Gid)) }),
+		tfield("group.gid", KUint, "group id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			// sysdig 0.29.3 declares group.gid 64-bit but reads the thread's 32-bit gid: the
+			// upper half is the next field in memory, the low half of the thread count
+			// (m_nchilds). Its output has it, so gosysdig does too.
+			return u64(uint64(t.Gid) | uint64(uint32(t.NChilds()))<<32)
+		}),
 		tfield("group.name", KString, "group name", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			if g := c.In.Group(t.Gid); g != nil {
 				return sstr(g.Name)

@@ -6,18 +6,7 @@ import (
 
 // nchilds counts the threads of t's process other than its main thread, for a main thread; other
 // threads have no children of their own, as sysdig counts them.
-func nchilds(c *Ctx, t *state.Thread) uint64 {
-	if t.Tid != t.Pid {
-		return 0
-	}
-	var n uint64
-	c.In.EachThread(func(o *state.Thread) {
-		if o.Pid == t.Pid && o.Tid != o.Pid {
-			n++
-		}
-	})
-	return n
-}
+func nchilds(c *Ctx, t *state.Thread) uint64 { return uint64(t.NChilds()) }
 
 // sessionLeader is the thread named by the session id or, when it has gone, the eldest ancestor
 // of t's process that is still in the same session.
@@ -147,13 +136,13 @@ func init() {
 		&Field{Name: "thread.cpu.user", Kind: KDouble, Desc: "user CPU the thread used since its previous procinfo event (procinfo events only)", Extract: func(c *Ctx, a *Arg) (Value, bool) { return threadCPU(c, true, false) }},
 		&Field{Name: "thread.cpu.system", Kind: KDouble, Desc: "system CPU the thread used since its previous procinfo event (procinfo events only)", Extract: func(c *Ctx, a *Arg) (Value, bool) { return threadCPU(c, false, true) }},
 		tfield("thread.vmsize", KUint, "virtual memory of the process (kB) on its main thread, 0 on other threads", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			if t.Tid != t.Pid {
+			if !t.IsMain() {
 				return u64(0)
 			}
 			return u64(uint64(t.VmSizeKB))
 		}),
 		tfield("thread.vmrss", KUint, "resident memory of the process (kB) on its main thread, 0 on other threads", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			if t.Tid != t.Pid {
+			if !t.IsMain() {
 				return u64(0)
 			}
 			return u64(uint64(t.VmRssKB))

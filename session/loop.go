@@ -177,6 +177,7 @@ func (l *Loop) Run() error {
 			}
 		}
 		if !matched {
+			l.State.FilteredOut()
 			continue
 		}
 		if matchStart == 0 {

@@ -40,6 +40,10 @@ type Inspector struct {
 	FDFallback bool
 	// FDNameChanged reports that the event renamed the fd it uses (e.g. a new UDP tuple).
 	FDNameChanged bool
+	// NoEventThread: Thread is the tid's thread found for the event's fields only; libsinsp's
+	// event had no thread of its own (m_tinfo NULL: a page fault, a switch, the clone exit of
+	// a thread not yet known), so per-event thread state such as the latency reads 0.
+	NoEventThread bool
 
 	pendingFD     int64
 	pendingFDT    *FDTable
@@ -48,6 +52,10 @@ type Inspector struct {
 	hasPendingT   bool
 
 	containerThread Thread // synthetic thread of container events
+
+	// cleanup is the thread of the last exit, whose stored enter goes before the next event
+	// unless the filter rejected that exit (FilteredOut).
+	cleanup *Thread
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
 
@@ -169,7 +177,7 @@ func (in *Inspector) maybeScanThreads(ts uint64) {
 	timeout := uint64(in.limits.ThreadTimeout)
 	for tid, t := range in.threads {
 		if t.lastEventTS+timeout < ts && !in.alive(t.Pid, tid) {
-			in.removeThread(tid)
+			in.dropThread(t)
 			in.dropped.purged.Add(1)
 		}
 	}
@@ -239,12 +247,13 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 	// Threads of one process share the main thread's fd table when they were cloned with
 	// CLONE_FILES, as sysdig's get_fd_table does.
 	for _, t := range in.threads {
-		if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
+		if !t.IsMain() && t.Flags&clCloneFiles != 0 {
 			if m := in.threads[t.Pid]; m != nil && m != t {
 				t.fdt = m.fdt
 			}
 		}
 	}
+	in.createChildDeps()
 	in.fixServerSockets()
 }
 
@@ -282,7 +291,7 @@ func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
 
 // MainThread returns the thread's process main thread (itself when it is one, or unknown).
 func (in *Inspector) MainThread(t *Thread) *Thread {
-	if t == nil || t.Tid == t.Pid || t.Pid < 0 {
+	if t == nil || t.IsMain() || t.Pid < 0 {
 		return t
 	}
 	if m := in.threads[t.Pid]; m != nil {
@@ -291,26 +300,14 @@ func (in *Inspector) MainThread(t *Thread) *Thread {
 	return nil
 }
 
-// Parent returns the thread's parent process (the main thread of ptid's process), or nil.
+// Parent returns the thread that created t (the thread its ptid names), or nil: libsinsp's
+// get_parent_thread. It is a thread, not its process's main thread: a child forked by a
+// non-leader thread has that thread as parent, and the walk up goes on from its ptid.
 func (in *Inspector) Parent(t *Thread) *Thread {
 	if t == nil {
 		return nil
 	}
-	m := in.MainThread(t)
-	if m == nil {
-		m = t
-	}
-	if m.Ptid < 0 {
-		return nil
-	}
-	p := in.threads[m.Ptid]
-	if p == nil {
-		return nil
-	}
-	if mp := in.MainThread(p); mp != nil {
-		return mp
-	}
-	return p
+	return in.threads[t.Ptid]
 }
 
 // getThread returns the event's thread, creating a placeholder for one never seen, as sysdig does
@@ -324,6 +321,7 @@ func (in *Inspector) getThread(tid int64) *Thread {
 		return t
 	}
 	if t := in.lookUp(tid); t != nil {
+		t.nchilds = in.countProcess(tid)
 		if in.keepThread() {
 			in.threads[tid] = t
 		}
@@ -333,6 +331,7 @@ func (in *Inspector) getThread(tid int64) *Thread {
 	t := &Thread{Tid: tid, Pid: tid, Ptid: -1, Sid: -1, Vpgid: -1, Vtid: -1, Vpid: -1, FdLimit: -1,
 		Comm: "<NA>", Exe: "<NA>", Uid: 0xffffffff,
 		Gid: 0xffffffff, LoginUid: 0xffffffff, fdt: newFDTable(), ContainerID: ""}
+	t.nchilds = in.countProcess(tid)
 	if in.keepThread() {
 		in.threads[tid] = t
 	}
@@ -422,10 +421,14 @@ func (in *Inspector) Process(ev *event.Event) {
 	if in.alive != nil {
 		in.maybeScanThreads(ev.TS)
 	}
+	in.NoEventThread = false
 	info := ev.Info
 	if info.Flags&event.EFSkipParseReset != 0 {
+		// libsinsp gives these events no thread (procinfo excepted) but its fields still
+		// look the tid up, without creating it: the thread's fields print, its latency not.
+		in.Thread = in.threads[ev.Tid]
+		in.NoEventThread = ev.Type != 234
 		if ev.Type == 234 { // procinfo
-			in.Thread = in.threads[ev.Tid]
 			in.parseProcinfo(ev)
 		}
 		return
@@ -447,9 +450,26 @@ func (in *Inspector) Process(ev *event.Event) {
 			}
 		}
 	}
+	if isCloneExit(ev.Type) && in.threads[ev.Tid] == nil {
+		// libsinsp looks a clone exit's thread up without creating it: a child's own exit
+		// may be the first event of its thread, and the parser creates the thread then.
+		in.Thread = nil
+		in.parseClone(ev, nil)
+		if in.Thread == nil {
+			in.Thread = in.threads[ev.Tid]
+			in.NoEventThread = in.Thread != nil
+		}
+		return
+	}
 	t := in.getThread(ev.Tid)
 	in.Thread = t
 	t.lastEventTS = ev.TS
+	if ev.Type == 152 {
+		// libsinsp's reset stops at a switch: the thread's last call, its fd, its enter time
+		// and so the pairing and latency of the exit to come stay as they were.
+		in.parseEnter(ev, t)
+		return
+	}
 	if ev.IsEnter() {
 		t.lastFd = -1
 		t.lastType = ev.Type
@@ -460,16 +480,18 @@ func (in *Inspector) Process(ev *event.Event) {
 			}
 		}
 		in.FDNum = t.lastFd
-		if ev.Type != 146 && ev.Type != 152 { // switch events leave the last latency in place
-			t.Latency = 0
-		}
+		t.Latency = 0
 		t.lastEnterTS = ev.TS
 		t.lastEnter = append(t.lastEnter[:0], ev.Raw()...)
 		t.lastEnterHdr = ev.HeaderLen()
 		t.lastValid = false
+		if storesEnter(ev) {
+			t.storedEnter = ev.Type
+		}
 		in.parseEnter(ev, t)
 		return
 	}
+	in.cleanup = t
 	if t.lastEnterTS != 0 {
 		t.Latency = ev.TS - t.lastEnterTS
 	}
@@ -515,20 +537,17 @@ func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
 }
 
 func (in *Inspector) flushPending() {
+	if in.cleanup != nil {
+		in.cleanup.storedEnter = 0
+		in.cleanup = nil
+	}
 	if in.pendingFD >= 0 && in.pendingFDT != nil {
 		delete(in.pendingFDT.fds, in.pendingFD)
 	}
 	in.pendingFD, in.pendingFDT = -1, nil
 	if in.hasPendingT {
-		in.removeThread(in.pendingThread)
+		in.removeThread(in.pendingThread, false)
 		in.hasPendingT = false
-	}
-}
-
-func (in *Inspector) removeThread(tid int64) {
-	delete(in.threads, tid)
-	if in.last != nil && in.last.Tid == tid {
-		in.last = nil
 	}
 }
 
@@ -620,15 +639,16 @@ func (r Resolver) DirFdPath(fd int64) string {
 	if f == nil || f.Name == "" {
 		return ""
 	}
-	if f.Name[len(f.Name)-1] == '/' {
-		return f.Name
-	}
-	return f.Name + "/"
+	// sysdig's get_base_dir: the fd's name without the bytes it cannot print, then '/'
+	// (a second one after a name that already ends with it).
+	return string(append(event.AppendSanitized(nil, []byte(f.Name)), '/'))
 }
 
-// Cwd is the thread's working directory, kept by its main thread.
+// Cwd is the thread's working directory, kept by its main thread. As libsinsp's get_cwd, a
+// thread whose main thread the table lacks gets a placeholder one (whose cwd is empty): the
+// placeholder then names the pid in later events.
 func (in *Inspector) Cwd(t *Thread) string {
-	if m := in.MainThread(t); m != nil {
+	if m := in.mainOrPlaceholder(t); m != nil {
 		return m.Cwd
 	}
 	return "./"

@@ -45,8 +45,7 @@ func TestThreadLookup(t *testing.T) {
 		t.Error("a looked-up thread does not share its process's fd table")
 	}
 	// A clone that reuses a tid remembered as gone makes it known again.
-	f.ev(100, 223, i64(300), str("/bin/x"), nil, i64(300), i64(300), i64(1), nil, i64(0), u32(0),
-		u32(0), u32(0), str("x"), nil, u32(0), u32(0), u32(0), i64(300), i64(300))
+	f.ev(100, 223, cloneExit(t, 300, 100, 100, 1, 100, 100, 0, "x")...)
 	if _, gone := f.in.missing[300]; gone {
 		t.Error("a tid reused by a clone stays in the negative cache")
 	}

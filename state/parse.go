@@ -61,13 +61,16 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 	case 125: // dup
 		in.parseDup(ev, t, 0)
 	case 151: // fcntl
-		var enter event.Event
-		if in.enterEvent(t, &enter) {
-			if cmd, ok := enter.Uint(1); ok && (cmd == ppmFDupfd || cmd == ppmFDupfdCloexec) {
-				in.parseDup(ev, t, 0)
-			}
+		// libsinsp dups when the enter it kept is an fcntl's, and it keeps only F_DUPFD ones;
+		// one kept past a filtered-out exit is reused by the next fcntl (see storedEnter).
+		if t.lastValid && t.storedEnter == 150 {
+			in.parseDup(ev, t, 0)
 		}
 	case 95: // chdir
+		if res, _ := ev.Int(0); res >= 0 {
+			in.setCwd(t, string(event.CString(ev.Param(1))))
+		}
+	case 93: // getcwd: libsinsp takes the reported directory as the cwd
 		if res, _ := ev.Int(0); res >= 0 {
 			in.setCwd(t, string(event.CString(ev.Param(1))))
 		}
@@ -111,6 +114,8 @@ func (in *Inspector) parseEnterState(ev *event.Event, t *Thread) {
 		in.parseConnectEnter(ev)
 	case 30: // sendto on an fd never seen: libsinsp assumes a UDP socket
 		in.inferSendto(ev, t)
+	case 152: // switch: the thread's page faults, its process's memory
+		in.parseSwitch(ev, t)
 	case 16, 186: // procexit: the thread goes away once this event has been seen
 		in.pendingThread, in.hasPendingT = t.Tid, true
 	}
@@ -124,9 +129,9 @@ func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
 
 // setCwd applies a chdir, keeping sysdig's trailing slash.
 func (in *Inspector) setCwd(t *Thread, path string) {
-	m := in.MainThread(t)
+	m := in.mainOrPlaceholder(t)
 	if m == nil {
-		m = t
+		return
 	}
 	var full string
 	if strings.HasPrefix(path, "/") {
@@ -153,7 +158,10 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 				base += "/"
 			}
 		} else {
-			base = ""
+			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
+			// which the name is appended to with no separator: a ".." in the name takes
+			// it away with the name's first part.
+			return unknownDirPath(name)
 		}
 	}
 	return string(event.AppendJoinPath(nil, base, name))
@@ -167,7 +175,7 @@ func usableEnterName(raw []byte) bool {
 
 func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	fd, ok := ev.Int(0)
-	if !ok || fd < 0 {
+	if !ok {
 		return
 	}
 	var name []byte
@@ -233,6 +241,14 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 			flags, _ = enter.Uint(1)
 		}
 	}
+	if fd < 0 {
+		// libsinsp's parse_dirfd made the directory fd of a relative name the event's fd,
+		// and a failed open leaves it there: the event's fd.* fields are the directory's.
+		if hasDirfd && dirfd != atFdcwd && (len(name) == 0 || name[0] != '/') {
+			in.FD = t.FD(dirfd)
+		}
+		return
+	}
 	f := &FD{Num: fd, Type: capture.FDFile, OpenFlags: uint32(flags), Dev: uint32(dev)}
 	if flags&ppmODirectory != 0 {
 		f.Type = capture.FDDirectory
@@ -280,6 +296,25 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 	case 195:
 		if e, ok := enter.Uint(1); ok && uint32(e) != 0xffffffff {
 			m.Gid = uint32(e)
+		}
+	}
+}
+
+// unknownDirPath is libsinsp's concatenate_paths of "<UNKNOWN>" and a relative name: the name's
+// segments are appended with no separator before the first, "." ones dropped, and a ".." takes
+// away what precedes it up to a '/', "<UNKNOWN>" included.
+func unknownDirPath(name []byte) string {
+	for {
+		switch {
+		case len(name) > 0 && name[0] == '/':
+			name = name[1:]
+		case len(name) == 1 && name[0] == '.', len(name) > 1 && name[0] == '.' && name[1] == '/':
+			name = name[1:]
+		default:
+			if len(name) >= 2 && name[0] == '.' && name[1] == '.' && (len(name) == 2 || name[2] == '/') {
+				return string(event.AppendJoinPath(nil, "", name))
+			}
+			return string(event.AppendJoinPath(nil, "", append([]byte("<UNKNOWN>"), name...)))
 		}
 	}
 }

@@ -60,15 +60,6 @@ func paramUint(ev *event.Event, name string) (uint64, bool) {
 	return ev.Uint(i)
 }
 
-func basename(s string) string {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return s[i+1:]
-		}
-	}
-	return s
-}
-
 // parseExecve applies a successful execve to the calling thread: new program, args,
 // environment and memory, as sysdig's execve exit parser does (the cwd is left as it was).
 func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
@@ -84,8 +75,8 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if v, ok := paramInt(ev, "pid"); ok {
 		t.Pid = v
 	}
-	if v, ok := paramInt(ev, "ptid"); ok {
-		t.Ptid = v
+	if v, ok := paramInt(ev, "ptid"); ok && t.Ptid == -1 {
+		t.Ptid = v // libsinsp patches only a placeholder's parent
 	}
 	if v, ok := paramInt(ev, "fdlimit"); ok {
 		t.FdLimit = v
@@ -108,7 +99,7 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if comm, ok := paramStr(ev, "comm"); ok {
 		t.Comm = comm
 	} else {
-		t.Comm = basename(t.Exe)
+		t.Comm = t.Exe // execve versions before 15 carry no comm: libsinsp takes the exe
 	}
 	if i := ev.ParamIndex("cgroups"); i >= 0 {
 		t.Cgroups = sinspCgroups(splitArgs(ev.Param(i)))
@@ -183,141 +174,6 @@ func (in *Inspector) execCaps(ev *event.Event, t *Thread) {
 	t.CapsKnown = true
 }
 
-// parseClone adds the new thread or process a clone, fork or vfork created.
-func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
-	res, ok := ev.Int(0)
-	if !ok || res < 0 {
-		return
-	}
-	flags, _ := paramUint(ev, "flags")
-	var child *Thread
-	if res == 0 {
-		// The child's own exit: its parameters describe itself.
-		if c := in.threads[ev.Tid]; c != nil && c.Pid >= 0 && c.Comm != "<NA>" {
-			return
-		}
-		child = t
-	} else {
-		// A parent in a PID namespace (its tid is not its vtid) sees the child's id in that
-		// namespace: libsinsp leaves the child to its own exit rather than file it under an id
-		// that names another thread on the host.
-		if vtid, ok := paramInt(ev, "vtid"); flags&clChildInPidns != 0 || ok && vtid != ev.Tid {
-			return
-		}
-		in.forgetMissing(res)
-		if in.threads[res] != nil {
-			return
-		}
-		child = &Thread{Tid: res}
-		if in.keepThread() {
-			in.threads[res] = child
-		}
-	}
-	parent := t
-	if res == 0 {
-		// The child's exit came first (or the parent's was not filed): the thread it copies is
-		// its process's for a new thread, its parent's for a new process, as libsinsp's.
-		name := "ptid"
-		if flags&clCloneThread != 0 {
-			name = "pid"
-		}
-		ptid, _ := paramInt(ev, name)
-		parent = in.threads[ptid]
-	}
-	child.Flags = uint32(flags)
-	if child.CloneTS == 0 {
-		child.CloneTS = ev.TS
-	}
-	if v, ok := paramInt(ev, "pid"); ok {
-		child.Pid = v
-	}
-	if res > 0 {
-		if flags&clCloneThread != 0 {
-			child.Pid = t.Pid
-		} else {
-			child.Pid = res
-		}
-	}
-	if res == 0 {
-		child.Ptid, _ = paramInt(ev, "ptid")
-	} else if flags&clCloneThread != 0 {
-		child.Ptid = t.Ptid
-	} else {
-		child.Ptid = t.Pid
-		if child.Ptid < 0 {
-			child.Ptid = t.Tid
-		}
-	}
-	if exe, ok := paramStr(ev, "exe"); ok {
-		child.Exe = exe
-	}
-	if i := ev.ParamIndex("args"); i >= 0 {
-		child.Args = splitArgs(ev.Param(i))
-	}
-	if comm, ok := paramStr(ev, "comm"); ok {
-		child.Comm = comm
-	} else {
-		child.Comm = basename(child.Exe)
-	}
-	if v, ok := paramInt(ev, "fdlimit"); ok {
-		child.FdLimit = v
-	}
-	if v, ok := paramUint(ev, "uid"); ok {
-		child.Uid = uint32(v)
-	}
-	if v, ok := paramUint(ev, "gid"); ok {
-		child.Gid = uint32(v)
-	}
-	// The parent's event carries the parent's own namespace ids: the child's are only known
-	// from its own exit, so until then they follow the child's ids.
-	if res == 0 {
-		if v, ok := paramInt(ev, "vtid"); ok {
-			child.Vtid = v
-		}
-		if v, ok := paramInt(ev, "vpid"); ok {
-			child.Vpid = v
-		}
-	} else {
-		child.Vtid, child.Vpid = child.Tid, child.Pid
-	}
-	if v, ok := paramUint(ev, "vm_size"); ok {
-		child.VmSizeKB = uint32(v)
-	}
-	if v, ok := paramUint(ev, "vm_rss"); ok {
-		child.VmRssKB = uint32(v)
-	}
-	if i := ev.ParamIndex("cgroups"); i >= 0 {
-		child.Cgroups = sinspCgroups(splitArgs(ev.Param(i)))
-		child.ContainerID = containerIDFromCgroups(child.Cgroups)
-	}
-	if parent != nil && parent != child {
-		child.Env = parent.Env
-		child.Exepath = parent.Exepath
-		child.CapInheritable, child.CapPermitted, child.CapEffective = parent.CapInheritable, parent.CapPermitted, parent.CapEffective
-		child.CapsKnown = parent.CapsKnown
-		child.ExeIno, child.ExeInoCtime, child.ExeInoMtime = parent.ExeIno, parent.ExeInoCtime, parent.ExeInoMtime
-		child.ExeUpperLayer, child.ExeFromMemfd = parent.ExeUpperLayer, parent.ExeFromMemfd
-		child.Root = parent.Root
-		child.Sid = parent.Sid
-		child.Vpgid = parent.Vpgid
-		child.LoginUid = parent.LoginUid
-		child.Tty = parent.Tty
-		if m := in.MainThread(parent); m != nil {
-			child.Cwd = m.Cwd
-		}
-		if flags&clCloneFiles != 0 && parent.fdt != nil {
-			child.fdt = parent.fdt
-		} else if parent.fdt != nil {
-			child.fdt = parent.fdt.clone()
-		}
-	} else if cwd, ok := paramStr(ev, "cwd"); ok {
-		child.Cwd = cwd
-	}
-	if child.fdt == nil {
-		child.fdt = newFDTable()
-	}
-}
-
 // execEnterPath sets exepath as sysdig 0.29.3's execve exit parser: from the entry's filename
 // (execve versions 18 and 19) or dirfd and pathname (execveat), joined to the cwd; "<NA>" when
 // the driver could not read it. Without the entry event, or for older execve versions that
@@ -339,7 +195,13 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 			t.Exepath = "<NA>"
 			return
 		}
-		t.Exepath = in.fullPath(t, name, 0, false)
+		// Joined to the thread's own cwd, as libsinsp (not its process's: no main thread
+		// lookup, so none is made up either).
+		if len(name) > 0 && name[0] == '/' {
+			t.Exepath = string(event.AppendJoinPath(nil, "/", name[1:]))
+		} else {
+			t.Exepath = string(event.AppendJoinPath(nil, t.Cwd, name))
+		}
 		return
 	}
 	if enter.NParams() < 3 {

@@ -638,11 +638,10 @@ func (in *Inspector) parseGetsockopt(ev *event.Event, t *Thread) {
 	if !ok {
 		return
 	}
-	m := in.MainThread(t)
-	if m == nil {
-		m = t
+	// libsinsp's get_main_thread: a placeholder main thread when the process's is unknown.
+	if m := in.mainOrPlaceholder(t); m != nil {
+		in.FD = m.FD(fd)
 	}
-	in.FD = m.FD(fd)
 	t.lastFd = fd
 	in.FDNum = fd
 }

@@ -11,10 +11,11 @@ import (
 
 // Clone flags (PPM_CL_*) that matter to the thread table.
 const (
-	clCloneFiles   = 1 << 0  // PPM_CL_CLONE_FILES
-	clCloneThread  = 1 << 13 // PPM_CL_CLONE_THREAD
-	clChildInPidns = 1 << 29 // PPM_CL_CHILD_IN_PIDNS
-	clIsMainThread = 1 << 13 // PPM_CL_IS_MAIN_THREAD? unused by 0.29.3 captures
+	clCloneFiles    = 1 << 0  // PPM_CL_CLONE_FILES
+	clCloneThread   = 1 << 13 // PPM_CL_CLONE_THREAD
+	clCloneInverted = 1 << 16 // libsinsp's own: the child's clone exit came before the parent's
+	clChildInPidns  = 1 << 29 // PPM_CL_CHILD_IN_PIDNS: the child is in a pid namespace
+	clIsMainThread  = 1 << 30 // PPM_CL_IS_MAIN_THREAD: libsinsp takes the thread as its process's main
 )
 
 // FDTable is a process's fds; threads sharing their parent's files share one table.
@@ -74,14 +75,23 @@ type Thread struct {
 
 	fdt *FDTable
 
+	// nchilds is libsinsp's m_nchilds: for a main thread, its process's other threads
+	// (CLONE_THREAD) in the table. A main thread that exits while it has some stays in the
+	// table, so that they still find their process.
+	nchilds int64
+
 	// What the last enter event left for its exit, as sysdig's m_lastevent_* do.
-	lastType     uint16
-	lastFd       int64
-	lastEnterTS  uint64
-	lastEventTS  uint64 // the thread's last event (the live scan for threads whose exit was dropped)
-	Latency      uint64
-	lastValid    bool
-	lastEnter    []byte // copy of the last enter event, for exit parsers
+	lastType    uint16
+	lastFd      int64
+	lastEnterTS uint64
+	lastEventTS uint64 // the thread's last event (the live scan for threads whose exit was dropped)
+	Latency     uint64
+	lastValid   bool
+	lastEnter   []byte // copy of the last enter event, for exit parsers
+	// storedEnter is the type of the enter event libsinsp's store_event kept for the exit
+	// parsers (0: none). It is dropped after each exit, except one the filter rejected:
+	// sysdig skips its cleanup, so a later exit of the same call may still find it.
+	storedEnter  uint16
 	lastEnterHdr int
 }
 
@@ -97,7 +107,7 @@ func (t *Thread) FD(fd int64) *FD {
 }
 
 // IsMain reports whether this thread is its process's main thread.
-func (t *Thread) IsMain() bool { return t.Tid == t.Pid }
+func (t *Thread) IsMain() bool { return t.Tid == t.Pid || t.Flags&clIsMainThread != 0 }
 
 func (t *Thread) addFD(f *FD) *FD {
 	if t.fdt == nil {
@@ -126,6 +136,11 @@ func threadFromCapture(c *capture.Thread) *Thread {
 		CapsKnown: c.CapsKnown,
 		ExeIno:    c.ExeIno, ExeInoCtime: c.ExeInoCtime, ExeInoMtime: c.ExeInoMtime,
 		fdt: newFDTable(),
+	}
+	if t.Tid != t.Pid {
+		// libsinsp keeps the environment and cwd of a process-list entry on its main
+		// thread only: the other threads' own are empty.
+		t.Cwd, t.Env = "", nil
 	}
 	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {
 		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
