@@ -20,22 +20,7 @@ import (
 // rawEvent builds a v2 event: header (ts, tid, length, type, parameter count), 16-bit
 // parameter lengths, parameters.
 func rawEvent(ts uint64, tid int64, typ uint16, params ...[]byte) []byte {
-	n := 26 + 2*len(params)
-	for _, p := range params {
-		n += len(p)
-	}
-	b := binary.LittleEndian.AppendUint64(nil, ts)
-	b = binary.LittleEndian.AppendUint64(b, uint64(tid))
-	b = binary.LittleEndian.AppendUint32(b, uint32(n))
-	b = binary.LittleEndian.AppendUint16(b, typ)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(params)))
-	for _, p := range params {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(p)))
-	}
-	for _, p := range params {
-		b = append(b, p...)
-	}
-	return b
+	return event.AppendV2(nil, ts, tid, typ, params...)
 }
 
 func le64(v int64) []byte  { return binary.LittleEndian.AppendUint64(nil, uint64(v)) }

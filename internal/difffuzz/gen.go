@@ -286,21 +286,5 @@ func (g *gen) ev(t uint16, tid int64, over map[int][]byte) []byte {
 		}
 	}
 	g.ts += uint64(1 + g.r.Intn(3000000))
-	n := event.HeaderV2 + 2*len(vals)
-	for _, v := range vals {
-		n += len(v)
-	}
-	b := make([]byte, 0, n)
-	b = binary.LittleEndian.AppendUint64(b, g.ts)
-	b = binary.LittleEndian.AppendUint64(b, uint64(tid))
-	b = binary.LittleEndian.AppendUint32(b, uint32(n))
-	b = binary.LittleEndian.AppendUint16(b, t)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(vals)))
-	for _, v := range vals {
-		b = binary.LittleEndian.AppendUint16(b, uint16(len(v)))
-	}
-	for _, v := range vals {
-		b = append(b, v...)
-	}
-	return b
+	return event.AppendV2(nil, g.ts, tid, t, vals...)
 }
