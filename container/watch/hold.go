@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -167,7 +168,7 @@ func (h *Holder) pending(ev *event.Event) (bool, error) {
 	if len(h.held) > 0 {
 		if q := h.W.queued(); q != "" {
 			if c := h.held[q]; c != nil && len(c.evs) > 0 {
-				ts = min(ts, eventTS(c.evs[0].raw))
+				ts = min(ts, binary.LittleEndian.Uint64(c.evs[0].raw))
 			}
 		}
 	}
@@ -360,14 +361,6 @@ func idFromCgroupsParam(p []byte) (string, container.Type) {
 	return container.FromCgroups(list)
 }
 
-func eventTS(raw []byte) uint64 {
-	var ts uint64
-	for i := 7; i >= 0; i-- {
-		ts = ts<<8 | uint64(raw[i])
-	}
-	return ts
-}
-
 // SetDeadline and Horizon make the Holder an idle source when Src is one.
 func (h *Holder) SetDeadline(t time.Time) {
 	h.deadline = t
@@ -381,16 +374,4 @@ func (h *Holder) Horizon() uint64 {
 		return max(idle.Horizon(), h.lastTS)
 	}
 	return h.lastTS
-}
-
-// Held reports how many events wait now (tests).
-func (h *Holder) Held() int {
-	n := 0
-	for _, c := range h.held {
-		n += len(c.evs)
-	}
-	if h.release != nil {
-		n += len(h.release.evs) - h.release.next
-	}
-	return n
 }

@@ -81,16 +81,10 @@ func (w *Watcher) poll() {
 	}
 }
 
-// Next is called before each event is read, with the timestamp of the last one. It checks the
+// next is called before each event is read, with the timestamp of the last one. It checks the
 // thread of the previous event (as the state left it) for a container not asked for yet, and
-// when a lookup has finished fills ev with that container's event and returns true: the
-// caller returns ev instead of reading one.
-func (w *Watcher) Next(ev *event.Event, ts uint64) bool {
-	_, ok := w.next(ev, ts)
-	return ok
-}
-
-// next is Next that also says which container the event is of.
+// when a lookup has finished fills ev with that container's event and returns its id and true:
+// the caller returns ev instead of reading one.
 func (w *Watcher) next(ev *event.Event, ts uint64) (string, bool) {
 	if t := w.in.Thread; t != nil && t.ContainerID != "" && t.ContainerID != w.last {
 		w.last = t.ContainerID
