@@ -124,21 +124,7 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 	}
 	c.Exe, c.Comm, c.Args = exe, comm, args
 	c.FdLimit, _ = paramInt(ev, "fdlimit")
-	if v, ok := paramUint(ev, "pgft_maj"); ok {
-		c.PfMajor = v
-	}
-	if v, ok := paramUint(ev, "pgft_min"); ok {
-		c.PfMinor = v
-	}
-	if v, ok := paramUint(ev, "vm_size"); ok {
-		c.VmSizeKB = uint32(v)
-	}
-	if v, ok := paramUint(ev, "vm_rss"); ok {
-		c.VmRssKB = uint32(v)
-	}
-	if v, ok := paramUint(ev, "vm_swap"); ok {
-		c.VmSwapKB = uint32(v)
-	}
+	setCounters(ev, c)
 	if v, ok := paramUint(ev, "uid"); ok {
 		c.Uid = uint32(v)
 	}

@@ -81,21 +81,7 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	if v, ok := paramInt(ev, "fdlimit"); ok {
 		t.FdLimit = v
 	}
-	if v, ok := paramUint(ev, "pgft_maj"); ok {
-		t.PfMajor = v
-	}
-	if v, ok := paramUint(ev, "pgft_min"); ok {
-		t.PfMinor = v
-	}
-	if v, ok := paramUint(ev, "vm_size"); ok {
-		t.VmSizeKB = uint32(v)
-	}
-	if v, ok := paramUint(ev, "vm_rss"); ok {
-		t.VmRssKB = uint32(v)
-	}
-	if v, ok := paramUint(ev, "vm_swap"); ok {
-		t.VmSwapKB = uint32(v)
-	}
+	setCounters(ev, t)
 	if comm, ok := paramStr(ev, "comm"); ok {
 		t.Comm = comm
 	} else {
@@ -225,4 +211,23 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 		return
 	}
 	t.Exepath = in.fullPath(t, name, dirfd, true)
+}
+
+// setCounters takes the page-fault and memory counters an execve or clone exit carries.
+func setCounters(ev *event.Event, t *Thread) {
+	if v, ok := paramUint(ev, "pgft_maj"); ok {
+		t.PfMajor = v
+	}
+	if v, ok := paramUint(ev, "pgft_min"); ok {
+		t.PfMinor = v
+	}
+	if v, ok := paramUint(ev, "vm_size"); ok {
+		t.VmSizeKB = uint32(v)
+	}
+	if v, ok := paramUint(ev, "vm_rss"); ok {
+		t.VmRssKB = uint32(v)
+	}
+	if v, ok := paramUint(ev, "vm_swap"); ok {
+		t.VmSwapKB = uint32(v)
+	}
 }
