@@ -26,11 +26,7 @@ func RegisterLoop(reg *Registry, loop func() *session.Loop) error {
 	stop := make(chan struct{})
 	reg.onClose(func() { close(stop) })
 	rate := newRate(read, stop)
-	for _, m := range []struct {
-		name, help string
-		kind       Kind
-		f          func() float64
-	}{
+	return registerScalars(reg, []scalar{
 		{"gosysdig_events_read_total", "Events the capture loop read (the probe's, procinfo and container events).", Counter,
 			func() float64 { return float64(read()) }},
 		{"gosysdig_events_matched_total", "Events that passed the filter (all of them for rules, which filter per rule).", Counter,
@@ -44,12 +40,7 @@ func RegisterLoop(reg *Registry, loop func() *session.Loop) error {
 		{"gosysdig_state_threads", "Threads in the state's thread table.", Gauge, sized(loop, func(s *session.LoopStats) int64 { return s.Threads.Load() })},
 		{"gosysdig_state_fds", "Open fds in the state's fd tables.", Gauge, sized(loop, func(s *session.LoopStats) int64 { return s.FDs.Load() })},
 		{"gosysdig_state_containers", "Containers in the state's container table.", Gauge, sized(loop, func(s *session.LoopStats) int64 { return s.Containers.Load() })},
-	} {
-		if err := reg.Register(m.name, m.help, m.kind, nil, Value(m.f)); err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 func sized(loop func() *session.Loop, f func(*session.LoopStats) int64) func() float64 {
@@ -161,17 +152,24 @@ func RegisterContainers(reg *Registry, stats func() (found, failed, pending int6
 
 // RegisterHolds adds what waiting for new containers' metadata cost (watch.Holder).
 func RegisterHolds(reg *Registry, h *watch.HoldStats) error {
-	for _, m := range []struct {
-		name, help string
-		kind       Kind
-		f          func() float64
-	}{
+	return registerScalars(reg, []scalar{
 		{"gosysdig_container_holds_total", "New containers whose events waited for their metadata.", Counter, func() float64 { return float64(h.Containers.Load()) }},
 		{"gosysdig_container_held_events_total", "Events that waited for their container's metadata.", Counter, func() float64 { return float64(h.Events.Load()) }},
 		{"gosysdig_container_hold_timeouts_total", "Containers whose events went without metadata after --container-hold.", Counter, func() float64 { return float64(h.TimedOut.Load()) }},
 		{"gosysdig_container_hold_overflows_total", "Containers whose events went without waiting longer, the held events past their memory bound.", Counter, func() float64 { return float64(h.Overflow.Load()) }},
 		{"gosysdig_container_hold_longest_seconds", "The longest a container's events waited for its metadata.", Gauge, func() float64 { return float64(h.Longest.Load()) / 1e9 }},
-	} {
+	})
+}
+
+// scalar is a family of one unlabelled sample.
+type scalar struct {
+	name, help string
+	kind       Kind
+	f          func() float64
+}
+
+func registerScalars(reg *Registry, fams []scalar) error {
+	for _, m := range fams {
 		if err := reg.Register(m.name, m.help, m.kind, nil, Value(m.f)); err != nil {
 			return err
 		}

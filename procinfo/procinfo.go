@@ -81,26 +81,9 @@ func (s *Source) Next(ev *event.Event) error {
 	due := len(s.pending) == 0 && s.lastTS != 0 && (s.next.IsZero() || s.sinceClock >= every || s.lastTS >= s.nextTS)
 	if due {
 		s.sinceClock = 0
-	}
-	if now := s.clock(due); due && !now.Before(s.next) {
-		iv := s.Interval
-		if iv <= 0 {
-			iv = time.Second
+		if now := s.now(); !now.Before(s.next) {
+			s.startRound(now)
 		}
-		// Rounds keep a one-second cadence (not a second after a late round) and visit the
-		// threads in one order, tid by tid: thread.cpu is the tick delta between a thread's
-		// consecutive reads, capped at 100 as sysdig caps it, so a thread read early in one
-		// round and late in the next (a map's order) would report a busy thread's 100% as
-		// 80% or lose what a long gap adds above the cap.
-		if s.next = s.next.Add(iv); s.next.Before(now) {
-			s.next = now.Add(iv)
-		}
-		s.nextTS = uint64(s.next.UnixNano())
-		if s.Refresh != nil {
-			s.Refresh()
-		}
-		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
-		slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	}
 	for len(s.pending) > 0 {
 		tid, pid := s.pending[0][0], s.pending[0][1]
@@ -145,8 +128,7 @@ func (s *Source) Next(ev *event.Event) error {
 		// capture too, so a capture's thread.cpu sums (topprocs_cpu over a file) cover all of
 		// it rather than stopping up to a second short.
 		s.ended = true
-		s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
-		slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+		s.queueThreads()
 		return s.Next(ev)
 	}
 	return err
@@ -156,11 +138,31 @@ func (s *Source) Next(ev *event.Event) error {
 // events/s).
 const clockEvery = 1024
 
-func (s *Source) clock(read bool) time.Time {
-	if !read {
-		return time.Time{}
+// startRound schedules the next round a period after this one and queues this one's reads.
+func (s *Source) startRound(now time.Time) {
+	iv := s.Interval
+	if iv <= 0 {
+		iv = time.Second
 	}
-	return s.now()
+	// Rounds keep a one-second cadence (not a second after a late round) and visit the
+	// threads in one order, tid by tid: thread.cpu is the tick delta between a thread's
+	// consecutive reads, capped at 100 as sysdig caps it, so a thread read early in one
+	// round and late in the next (a map's order) would report a busy thread's 100% as
+	// 80% or lose what a long gap adds above the cap.
+	if s.next = s.next.Add(iv); s.next.Before(now) {
+		s.next = now.Add(iv)
+	}
+	s.nextTS = uint64(s.next.UnixNano())
+	if s.Refresh != nil {
+		s.Refresh()
+	}
+	s.queueThreads()
+}
+
+// queueThreads queues a round's reads: every thread the state knows, in tid order.
+func (s *Source) queueThreads() {
+	s.Threads(func(tid, pid int64) { s.pending = append(s.pending, [2]int64{tid, pid}) })
+	slices.SortFunc(s.pending, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 }
 
 // threadCPU reads a thread's utime and stime (clock ticks) from ROOT/PID/task/TID/stat.
