@@ -47,13 +47,9 @@ func TestLiveShortLivedContainersNamed(t *testing.T) {
 		}
 		cts = append(cts, c)
 	}
-	t.Cleanup(func() {
-		for _, c := range cts {
-			rm := exec.Command("podman", "rm", "-f", "--ignore", c.name)
-			rm.Env = append(os.Environ(), env...)
-			rm.Run()
-		}
-	})
+	for _, c := range cts {
+		removeContainers(t, env, c.name)
+	}
 	run := func(i int) {
 		c := &cts[i]
 		cidFile := filepath.Join(dir, c.name+".cid")

@@ -126,6 +126,17 @@ events_logger = "file"
 	return env, image
 }
 
+// removeContainers removes the named podman containers when the test ends, whatever happened.
+func removeContainers(t *testing.T, env []string, names ...string) {
+	t.Cleanup(func() {
+		for _, n := range names {
+			rm := exec.Command("podman", "rm", "-f", "--ignore", n)
+			rm.Env = append(os.Environ(), env...)
+			rm.Run()
+		}
+	})
+}
+
 // podmanService starts podman's Docker-compatible API on a socket of its own and returns it.
 func podmanService(t *testing.T, env []string) string {
 	t.Helper()
@@ -214,11 +225,7 @@ func TestLivePodmanContainer(t *testing.T) {
 		"-w", capFile, containerFilter)
 	name := "gosysdig-test-" + randomHex(t, 8)
 	cidFile := filepath.Join(dir, "cid")
-	t.Cleanup(func() {
-		rm := exec.Command("podman", "rm", "-f", "--ignore", name)
-		rm.Env = append(os.Environ(), env...)
-		rm.Run()
-	})
+	removeContainers(t, env, name)
 	runCmd(t, env, "podman", "run", "--rm", "--name", name, "--cidfile", cidFile, "--network", "none",
 		image, "/bin/bash", "-c", "echo in the container; sleep 1; echo done")
 	runCmd(t, nil, "bash", "-c", "echo on the host; sleep 0.2; echo done") // must not show

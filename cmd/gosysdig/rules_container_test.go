@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,11 +20,7 @@ func TestRulesLiveShellInContainer(t *testing.T) {
 	cmd, out, errb := startTraced(t, bin, filepath.Join(dir, "ready"), "rules", "--podman-socket", sock)
 	name := "gosysdig-rules-" + randomHex(t, 8)
 	cidFile := filepath.Join(dir, "cid")
-	t.Cleanup(func() {
-		rm := exec.Command("podman", "rm", "-f", "--ignore", name)
-		rm.Env = append(os.Environ(), env...)
-		rm.Run()
-	})
+	removeContainers(t, env, name)
 	runCmd(t, env, "podman", "run", "--rm", "--name", name, "--cidfile", cidFile, "--network", "none",
 		image, "/bin/bash", "-c", "sleep 1; echo done")
 	runCmd(t, nil, "bash", "-c", "sleep 0.2; echo host")

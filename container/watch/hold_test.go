@@ -101,6 +101,14 @@ func slowDocker(t *testing.T, delay time.Duration) string {
 	return sock
 }
 
+// dockerRuntime is a resolver over a docker API that answers after delay (never if < 0),
+// closed with the test, and an empty state.
+func dockerRuntime(t *testing.T, delay time.Duration) (*container.Resolver, *state.Inspector) {
+	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, delay), Timeout: 10 * time.Second})
+	t.Cleanup(res.Close)
+	return res, state.New()
+}
+
 type seen struct {
 	tid  int64
 	typ  uint16
@@ -136,9 +144,7 @@ func run(t *testing.T, h *Holder, in *state.Inspector) []seen {
 // runtime's answer (80 ms) and then come out after the container event, named; the host's
 // events meanwhile are not delayed.
 func TestHoldNamesFirstEvent(t *testing.T) {
-	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, 80*time.Millisecond)})
-	defer res.Close()
-	in := state.New()
+	res, in := dockerRuntime(t, 80*time.Millisecond)
 	closeX := typeOf(t, "close", true)
 	now := time.Now()
 	s := &script{t: t,
@@ -182,9 +188,7 @@ func TestHoldNamesFirstEvent(t *testing.T) {
 // TestHoldLimit: a runtime that never answers holds the container's events for Limit only,
 // and none is lost.
 func TestHoldLimit(t *testing.T) {
-	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, -1), Timeout: 10 * time.Second})
-	defer res.Close()
-	in := state.New()
+	res, in := dockerRuntime(t, -1)
 	closeX := typeOf(t, "close", true)
 	now := time.Now()
 	s := &script{t: t,
@@ -215,9 +219,7 @@ func TestHoldLimit(t *testing.T) {
 
 // TestHoldNotFound: a container the runtime does not know is released as soon as it says so.
 func TestHoldNotFound(t *testing.T) {
-	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, 0)})
-	defer res.Close()
-	in := state.New()
+	res, in := dockerRuntime(t, 0)
 	other := strings.Repeat("e", 64)
 	s := &script{t: t, evs: [][]byte{execveExit(t, 1, 20, "/bin/sh", "/docker/"+other)}, at: []time.Time{time.Now()}}
 	h := &Holder{Src: s, W: New(in, res, nil), Limit: 5 * time.Second}
@@ -232,9 +234,7 @@ func TestHoldNotFound(t *testing.T) {
 
 // TestHoldEnd: when the capture ends, the events still waiting come out; none is lost.
 func TestHoldEnd(t *testing.T) {
-	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, -1), Timeout: 10 * time.Second})
-	defer res.Close()
-	in := state.New()
+	res, in := dockerRuntime(t, -1)
 	closeX := typeOf(t, "close", true)
 	now := time.Now()
 	s := &script{t: t, evs: [][]byte{execveExit(t, 1, 20, "/bin/sh", "/docker/"+fullID), rawEv(2, 20, closeX, le64(0))},
@@ -283,9 +283,7 @@ func TestHolderAllocatesNothing(t *testing.T) {
 
 // TestHoldMemoryBound: past MaxHeldBytes the container held longest goes on without waiting.
 func TestHoldMemoryBound(t *testing.T) {
-	res := container.NewResolver(container.Config{DockerSocket: slowDocker(t, -1), Timeout: 10 * time.Second})
-	defer res.Close()
-	in := state.New()
+	res, in := dockerRuntime(t, -1)
 	closeX := typeOf(t, "close", true)
 	now := time.Now()
 	evs := [][]byte{execveExit(t, 1, 20, "/bin/sh", "/docker/"+fullID)}
