@@ -57,8 +57,10 @@ const (
 	grpcUnimplemented = 12
 )
 
-// call makes one unary gRPC call and returns the response message.
-func (c *criAPI) call(ctx context.Context, method string, req []byte) ([]byte, error) {
+// post sends one gRPC request (req framed as its one message) to the runtime service's method;
+// the response's messages are the caller's to read: one for a unary call, a stream for
+// GetContainerEvents.
+func (c *criAPI) post(ctx context.Context, method string, req []byte) (*http.Response, error) {
 	body := make([]byte, 5, 5+len(req))
 	binary.BigEndian.PutUint32(body[1:], uint32(len(req)))
 	body = append(body, req...)
@@ -71,7 +73,12 @@ func (c *criAPI) call(ctx context.Context, method string, req []byte) ([]byte, e
 	}
 	hreq.Header.Set("Content-Type", "application/grpc")
 	hreq.Header.Set("Te", "trailers")
-	resp, err := c.client.Do(hreq)
+	return c.client.Do(hreq)
+}
+
+// call makes one unary gRPC call and returns the response message.
+func (c *criAPI) call(ctx context.Context, method string, req []byte) ([]byte, error) {
+	resp, err := c.post(ctx, method, req)
 	if err != nil {
 		return nil, err
 	}

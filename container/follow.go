@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -24,18 +23,14 @@ import (
 // Follow starts following the event streams of the configured runtimes, until Close. A runtime
 // that is not there is tried again every few seconds, quietly: it may start later.
 func (r *Resolver) Follow() {
-	follow := func(name string, stream func(ctx context.Context) error) {
+	follow := func(stream func(ctx context.Context) error) {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
 			wait := 100 * time.Millisecond
 			for r.ctx.Err() == nil {
 				start := time.Now()
-				err := stream(r.ctx)
-				r.followErrs.Add(1)
-				r.mu.Lock()
-				r.followErr[name] = err
-				r.mu.Unlock()
+				_ = stream(r.ctx) // a runtime that is not there, or went away: try again
 				if time.Since(start) > 10*time.Second {
 					wait = 100 * time.Millisecond // it ran a while: a new problem
 				}
@@ -48,16 +43,16 @@ func (r *Resolver) Follow() {
 		}()
 	}
 	if r.docker != nil {
-		follow("docker", func(ctx context.Context) error { return r.docker.events(ctx, Docker, r.announce) })
+		follow(func(ctx context.Context) error { return r.docker.events(ctx, Docker, r.announce) })
 	}
 	if r.podman != nil {
-		follow("podman", func(ctx context.Context) error { return r.podman.events(ctx, Podman, r.announce) })
+		follow(func(ctx context.Context) error { return r.podman.events(ctx, Podman, r.announce) })
 	}
 	if r.containerd != nil {
-		follow("containerd", func(ctx context.Context) error { return r.containerd.events(ctx, r.announce) })
+		follow(func(ctx context.Context) error { return r.containerd.events(ctx, r.announce) })
 	}
 	if r.crio != nil {
-		follow("cri-o", func(ctx context.Context) error { return r.crio.events(ctx, r.announce) })
+		follow(func(ctx context.Context) error { return r.crio.events(ctx, r.announce) })
 	}
 }
 
@@ -86,7 +81,7 @@ func (r *Resolver) hint(id string) *Info {
 	return r.hints[id]
 }
 
-// Announced counts the containers the event streams announced (metrics, tests).
+// Announced counts the containers the event streams announced.
 func (r *Resolver) Announced() int64 { return r.announced.Load() }
 
 // dockerEvent is one object of the Docker API's /events stream.
@@ -159,16 +154,9 @@ func (c *criAPI) events(ctx context.Context, announce func(*Info)) error {
 		return err
 	}
 	c.mu.Lock()
-	svc, typ := c.service, c.typ
+	typ := c.typ
 	c.mu.Unlock()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://localhost/"+svc+"/GetContainerEvents",
-		strings.NewReader("\x00\x00\x00\x00\x00")) // an empty GetEventsRequest
-	if err != nil {
-		return err
-	}
-	hreq.Header.Set("Content-Type", "application/grpc")
-	hreq.Header.Set("Te", "trailers")
-	resp, err := c.client.Do(hreq)
+	resp, err := c.post(ctx, "GetContainerEvents", nil) // an empty GetEventsRequest
 	if err != nil {
 		return err
 	}

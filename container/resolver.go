@@ -62,10 +62,8 @@ type Resolver struct {
 	containerd, crio *criAPI
 
 	// Following the runtimes' event streams (follow.go): what their announcements said, by id.
-	hints      map[string]*Info
-	announced  atomic.Int64
-	followErrs atomic.Int64
-	followErr  map[string]error // the last error of each runtime's stream
+	hints     map[string]*Info
+	announced atomic.Int64
 }
 
 // NewResolver makes a resolver; an empty socket in cfg disables that runtime.
@@ -78,7 +76,7 @@ func NewResolver(cfg Config) *Resolver {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	r := &Resolver{cfg: cfg, ctx: ctx, stop: stop, sem: make(chan struct{}, cfg.Parallel), seen: map[string]bool{},
-		hints: map[string]*Info{}, followErr: map[string]error{}}
+		hints: map[string]*Info{}}
 	if cfg.DockerSocket != "" {
 		r.docker = newDockerAPI(cfg.DockerSocket)
 	}
