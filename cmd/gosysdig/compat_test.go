@@ -13,11 +13,14 @@ import (
 // goldens. Outside CI a missing folder skips; under CI it fails.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	d, err := filepath.Abs("../../../shared")
-	if err == nil {
+	d := testcaptures.SharedDir()
+	var err error
+	if d != "" {
 		if _, err = os.Stat(filepath.Join(d, "compat", "check.sh")); err == nil {
 			return d
 		}
+	} else {
+		err = os.ErrNotExist
 	}
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("../shared is required under CI: %v", err)
