@@ -196,10 +196,11 @@ func appendJSONValue(b []byte, v fields.Value) []byte {
 // neutraliseControls replaces control characters and DEL with '.', the character sysdig writes
 // for unprintable bytes in names and buffers. sysdig 0.29.3 prints process arguments and names
 // raw, so a process could otherwise forge whole output lines (or alerts) and terminal escapes;
-// UTF-8 text is left alone.
+// UTF-8 text is left alone, and so is a tab, which sysdig prints raw too and which neither
+// ends a line nor moves the cursor back over one.
 func neutraliseControls(b []byte) {
 	for i, c := range b {
-		if c < 0x20 || c == 0x7f {
+		if c < 0x20 && c != '\t' || c == 0x7f {
 			b[i] = '.'
 		}
 	}

@@ -61,7 +61,7 @@ func TestCompatCorpus(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var diffs []string
-	known := 0
+	known, controls := 0, 0
 	ch := make(chan job)
 	var wg sync.WaitGroup
 	for w := 0; w < 2; w++ {
@@ -80,13 +80,19 @@ func TestCompatCorpus(t *testing.T) {
 				got := runCase(bin, j.capture, j.args)
 				msg := ""
 				if strings.HasPrefix(j.id, "c_") {
-					if !sameChisel(want, got) {
+					if !sameChisel(want, got) && !sameUpToValueTies(want, got) {
 						msg = corpusFirstDiff(want, got)
 					}
 				} else if !bytes.Equal(want, got) {
 					msg = corpusFirstDiff(want, got)
 				}
+				oneLine := msg != "" && !strings.HasPrefix(j.id, "c_") && controlsShownAsDots(want, got)
 				mu.Lock()
+				if oneLine {
+					controls++
+					t.Logf("%s: identical but for control characters shown as '.' (one line per event): %s", name, msg)
+					msg = ""
+				}
 				reason, isKnown := knownCorpusDiffs[name]
 				switch {
 				case msg != "" && isKnown:
@@ -107,10 +113,29 @@ func TestCompatCorpus(t *testing.T) {
 	close(ch)
 	wg.Wait()
 	sort.Strings(diffs)
-	t.Logf("%d/%d corpus outputs identical to sysdig 0.29.3's, %d known differences", len(jobs)-len(diffs)-known, len(jobs), known)
+	t.Logf("%d/%d corpus outputs identical to sysdig 0.29.3's (%d of them but for control characters shown as '.'), %d known differences",
+		len(jobs)-len(diffs)-known, len(jobs), controls, known)
 	for _, d := range diffs {
 		t.Errorf("%s", d)
 	}
+}
+
+// controlsShownAsDots: got is want but for control characters a process put in its arguments
+// or names, which sysdig 0.29.3 prints raw and gosysdig as '.' (output/format.go: a newline in
+// an argument would otherwise end the event's line and start a forged one). Byte for byte: the
+// same length, and every differing byte a control character (not a tab, which both print raw)
+// in sysdig's output where gosysdig has '.'.
+func controlsShownAsDots(want, got []byte) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		w := want[i]
+		if w != got[i] && (got[i] != '.' || w == '\t' || w >= 0x20 && w != 0x7f) {
+			return false
+		}
+	}
+	return true
 }
 
 type corpusCase struct {
@@ -206,6 +231,33 @@ func sameChisel(want, got []byte) bool {
 	return wn == gn && strings.Join(wk, "\n") == strings.Join(gk, "\n")
 }
 
+// sameUpToValueTies: tables sorted on a last-column value (fdcount_by, fdbytes_by: "key value")
+// print rows of equal value in the order of Lua's table traversal and unstable sort, which
+// varies from one sysdig run to the next. The same rows, and the same value on every line: only
+// rows of equal value may trade places.
+func sameUpToValueTies(want, got []byte) bool {
+	w := strings.Split(string(want), "\n")
+	g := strings.Split(string(got), "\n")
+	if len(w) != len(g) {
+		return false
+	}
+	last := func(l string) string {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			return ""
+		}
+		return f[len(f)-1]
+	}
+	for i := range w {
+		if last(w[i]) != last(g[i]) {
+			return false
+		}
+	}
+	sort.Strings(w)
+	sort.Strings(g)
+	return strings.Join(w, "\n") == strings.Join(g, "\n")
+}
+
 func corpusFirstDiff(want, got []byte) string {
 	if i, g, w, ok := diffLine(got, want); ok {
 		return fmt.Sprintf("line %d: sysdig %q, gosysdig %q", i, w, g)
@@ -266,5 +318,40 @@ func TestRelTimePadded(t *testing.T) {
 	got := runCase(bin, filepath.Join("..", "..", "testdata", "corpus", "mid_files.scap"), []string{"-p", "%evt.reltime"})
 	if first, _, _ := strings.Cut(string(got), "\n"); first != "044151701" {
 		t.Fatalf("first line %q, want %q", first, "044151701")
+	}
+}
+
+// TestSameUpToValueTies: only rows of equal value may trade places.
+func TestSameUpToValueTies(t *testing.T) {
+	want := "cwl\t12\nsh\t2\ntrue\t2\nrc=0\n"
+	for got, ok := range map[string]bool{
+		"cwl\t12\ntrue\t2\nsh\t2\nrc=0\n": true,
+		"sh\t2\ncwl\t12\ntrue\t2\nrc=0\n": false, // a row of another value moved
+		"cwl\t12\ntrue\t2\nls\t2\nrc=0\n": false, // another row
+		"cwl\t12\ntrue\t2\nrc=0\n":        false, // a row missing
+	} {
+		if sameUpToValueTies([]byte(want), []byte(got)) != ok {
+			t.Errorf("sameUpToValueTies(%q, %q) != %v", want, got, ok)
+		}
+	}
+}
+
+// TestControlsShownAsDots: the rule accepts only a control character shown as '.', byte for
+// byte.
+func TestControlsShownAsDots(t *testing.T) {
+	for _, c := range []struct {
+		want, got string
+		ok        bool
+	}{
+		{"a\nb x\x1b[1m\n", "a.b x.[1m\n", true},
+		{"a\tb\n", "a.b\n", false},  // tabs are raw in both
+		{"a.b\n", "a.b\n", true},    // identical
+		{"a\nb\n", "a..b\n", false}, // lengths differ
+		{"a\nb\n", "a?b\n", false},  // not a '.'
+		{"axb\n", "a.b\n", false},   // not a control character
+	} {
+		if got := controlsShownAsDots([]byte(c.want), []byte(c.got)); got != c.ok {
+			t.Errorf("controlsShownAsDots(%q, %q) = %v, want %v", c.want, c.got, got, c.ok)
+		}
 	}
 }
