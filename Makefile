@@ -97,7 +97,8 @@ check-generate: generate
 	git diff --exit-code -- event/table_gen.go probe/
 
 # Re-record the project's own capture corpus (testdata/corpus/*.scap) with gosysdig's live probe
-# from the workloads in internal/corpus/workload (root; sysdig 0.29.3 must read each back), then
+# from the workloads in internal/corpus/workload (root; sysdig 0.29.3 must read each back; the
+# podman capture also needs podman, runc and busybox-static, and is skipped without), then
 # write sysdig 0.29.3's goldens for every capture x case of testdata/corpus/cases.tsv.
 # TestCompatCorpus (cmd/gosysdig) compares gosysdig with them and needs neither.
 corpus:

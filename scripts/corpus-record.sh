@@ -2,16 +2,21 @@
 # corpus-record.sh [SCENARIO...]: record testdata/corpus/NAME.scap for every workload scenario
 # (internal/corpus/workload) with gosysdig's live probe, filtered on the workload's process tree
 # (it runs as a binary named cwl), and check that sysdig 0.29.3 reads each file back. Root.
+# The podman capture runs its scenario in a real podman container (scripts/corpus-podman.sh).
 set -eu
 cd "$(dirname "$0")/.."
 out=testdata/corpus
 bin=$(mktemp -d); trap 'rm -rf "$bin"' EXIT
 CGO_ENABLED=0 go build -o "$bin/gosysdig" ./cmd/gosysdig
 go build -o "$bin/cwl" ./internal/corpus/workload
-helpers=" renamed_child setid_child pidns_init "
-names=${*:-$("$bin/cwl")}
+helpers=" renamed_child setid_child pidns_init podman_init "
+names=${*:-$("$bin/cwl") podman}
 for n in $names; do
   [[ $helpers == *" $n "* ]] && continue
+  if [ "$n" = podman ]; then
+    scripts/corpus-podman.sh "$bin" "$out/$n.scap"
+    continue
+  fi
   snap=80; [ "$n" = bigwrite ] && snap=1000
   rm -f "$bin/ready" "$out/$n.scap"
   if [[ $n == mid_* ]]; then (cd /tmp && "$bin/cwl" "$n") & wl=$!; sleep 0.5; fi

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -354,4 +355,72 @@ func TestControlsShownAsDots(t *testing.T) {
 			t.Errorf("controlsShownAsDots(%q, %q) = %v, want %v", c.want, c.got, got, c.ok)
 		}
 	}
+}
+
+// TestCorpusPodmanContainer checks what the podman capture is for (scripts/corpus-podman.sh):
+// sysdig 0.29.3 itself puts every event of it in the real podman container, named from the
+// container event gosysdig wrote (never host or <NA>), and the container's processes run in a
+// PID namespace of their own (pid 1 there is another pid on the host). TestCompatCorpus
+// compares gosysdig's outputs with these goldens.
+func TestCorpusPodmanContainer(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "corpus")
+	if fi, err := os.Stat(filepath.Join(dir, "podman.scap")); err != nil {
+		t.Fatal(err)
+	} else if fi.Size() > 1<<20 {
+		t.Errorf("podman.scap is %d bytes: keep the corpus captures under 1 MB", fi.Size())
+	}
+	cf, err := readGz(filepath.Join(dir, "golden", "podman__container_fields.out.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "*%evt.num %container.id %container.name %container.image %proc.name", container.id!=host
+	id := regexp.MustCompile(`^[0-9a-f]{12}$`)
+	ids := map[string]bool{}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(cf)), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 1 && strings.HasPrefix(f[0], "rc=") {
+			continue
+		}
+		n++
+		if len(f) != 5 || !id.MatchString(f[1]) || f[2] != "gosysdig-corpus" || f[3] != "localhost/gosysdig-corpus:latest" {
+			t.Errorf("sysdig's line %q: want the container's id, name gosysdig-corpus and image localhost/gosysdig-corpus:latest", l)
+			continue
+		}
+		ids[f[1]] = true
+	}
+	if n == 0 || len(ids) != 1 {
+		t.Fatalf("sysdig puts %d events in %d containers, want all of them in one", n, len(ids))
+	}
+	def, err := readGz(filepath.Join(dir, "golden", "podman__default.out.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total := strings.Count(string(def), "\n") - 1; total != n {
+		t.Errorf("sysdig shows %d events, %d of them in the container: want all", total, n)
+	}
+
+	th, err := readGz(filepath.Join(dir, "golden", "podman__threads.out.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "*%evt.num %evt.type %thread.tid %thread.vtid %proc.pid %proc.vpid ..." of the clone family,
+	// execve and exits.
+	init, inNS := "", 0
+	for _, l := range strings.Split(string(th), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 8 || f[3] == "<NA>" {
+			continue
+		}
+		if f[2] != f[3] {
+			inNS++
+		}
+		if f[3] == "1" && f[5] == "1" && f[2] != "1" && f[7] == "cwl" {
+			init = f[2]
+		}
+	}
+	if init == "" || inNS == 0 {
+		t.Fatalf("no cwl as pid 1 of a PID namespace (%d lines with vtid != tid) in sysdig's\n%s", inNS, th)
+	}
+	t.Logf("%d events in container %v; cwl is pid 1 of its PID namespace (host tid %s); %d process events with vtid != tid", n, ids, init, inNS)
 }
