@@ -25,7 +25,7 @@ func sharedDir(t *testing.T) string {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("../shared is required under CI: %v", err)
 	}
-	t.Skipf("../shared not found (%v): this comparison is over the shared traces and goldens only", err)
+	t.Skipf("../shared not found (%v): the shared traces' goldens and check.sh are an extra check there (TestCompatCorpus compares testdata/corpus)", err)
 	return ""
 }
 
