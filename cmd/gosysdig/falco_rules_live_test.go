@@ -108,6 +108,12 @@ var FalcoLiveCases = []falcoLiveCase{
 
 func falcoRulesDirLive(t *testing.T) string {
 	t.Helper()
+	return falcoRulesDirFor(t, "needs Falco's rules files in ../shared/falco-rules, which this repository cannot hold")
+}
+
+// falcoRulesDirFor returns ../shared/falco-rules, or skips saying why (fails under CI).
+func falcoRulesDirFor(t *testing.T, why string) string {
+	t.Helper()
 	d := testcaptures.SharedDir()
 	var err error = os.ErrNotExist
 	if d != "" {
@@ -119,7 +125,7 @@ func falcoRulesDirLive(t *testing.T) string {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("../shared/falco-rules (Falco's rules files) is required under CI: %v", err)
 	}
-	t.Skip("needs Falco's rules files in ../shared/falco-rules, which this repository cannot hold")
+	t.Skip(why)
 	return ""
 }
 
