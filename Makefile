@@ -43,15 +43,20 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 
-# The README's test command: vet, format check and every test (the live-probe tests need root;
-# the compatibility tests need ../shared; both skip with a message outside CI).
+# The README's test command: vet, format check and every test. The comparisons run over
+# ../shared/traces when it is beside the clone and over testdata/corpus otherwise; tests that
+# need root, sysdig, tmux or ../shared/falco-rules skip with a message outside CI.
 # deploy/test, a module of its own (Helm and the Kubernetes API types), checks the chart and runs
 # the DaemonSet's pod with podman kube play.
 # Packages run one at a time (-p 1): the live tests attach probes and measure rates, CPU shares
 # and what a capture holds, which another package's live tests running beside them would skew.
+# Both runs go through internal/testsummary, which prints what plain go test prints and then
+# "N run, M passed, K skipped, F failed" with each skip's reason; the exit status is go test's.
 test: vet
-	$(GO) test -p 1 -timeout 60m ./...
-	cd deploy/test && $(GO) vet ./... && $(GO) test -timeout 20m ./...
+	@$(GO) build -o .testsummary ./internal/testsummary && rm -f .teststatus
+	@{ $(GO) test -p 1 -timeout 60m -json ./... || echo fail > .teststatus; \
+		(cd deploy/test && $(GO) vet ./... && $(GO) test -timeout 20m -json ./...) || echo fail >> .teststatus; \
+		} | ./.testsummary; st=0; test ! -s .teststatus || st=1; rm -f .teststatus .testsummary; exit $$st
 
 # Short fuzzing (longer runs: FUZZTIME=5m): the capture reader, the filter parser, rules files,
 # JSON string escaping, and the whole replay pipeline (reader, state, filter, every output form;

@@ -12,10 +12,11 @@ import (
 	"testing"
 
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
-// fuzzSeeds returns the seed inputs: hand-made captures, good and damaged, and the shared traces
-// (decompressed) cut at a few points.
+// fuzzSeeds returns the seed inputs: hand-made captures, good and damaged, and real captures
+// (decompressed) cut at a few points: three of the corpus, and the shared traces when present.
 func fuzzSeeds(tb testing.TB) [][]byte {
 	seeds := [][]byte{
 		goodCapture(0),
@@ -31,7 +32,14 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 	for _, c := range corruptCases() {
 		seeds = append(seeds, c.data)
 	}
-	files, _ := filepath.Glob(filepath.Join(tracesDir, "*.scap"))
+	var files []string
+	for _, n := range []string{"threads", "tcp6", "names"} {
+		files = append(files, filepath.Join(testcaptures.CorpusDir(), n+".scap"))
+	}
+	if d := testcaptures.SharedDir(); d != "" {
+		shared, _ := filepath.Glob(filepath.Join(d, "traces", "*.scap"))
+		files = append(files, shared...)
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

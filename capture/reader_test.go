@@ -14,20 +14,23 @@ import (
 	"testing"
 
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
-// tracesDir holds the shared sysdig traces, relative to this package's directory.
-const tracesDir = "../../shared/traces"
-
-// needTraces skips the test when the shared traces are absent, except in CI where they must be.
-func needTraces(t *testing.T) {
+// sharedTraces is ../shared/traces beside the repository, or "" when it is absent (or
+// GOSYSDIG_NO_SHARED=1): then the tests read the project's corpus only, and under CI, where the
+// shared traces must be there, they fail.
+func sharedTraces(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(tracesDir); err != nil {
+	d := testcaptures.SharedDir()
+	if d == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared traces missing in CI: %v", err)
+			t.Fatal("../shared/traces is required under CI")
 		}
-		t.Skipf("shared traces not found at %s (%v); skipping", tracesDir, err)
+		t.Log("../shared/traces absent: reading the corpus captures (testdata/corpus) only")
+		return ""
 	}
+	return filepath.Join(d, "traces")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,82 +304,103 @@ func readAll(t *testing.T, data []byte) readResult {
 // ---------------------------------------------------------------------------------------------
 // Real traces.
 
+// traceCounts are a shared trace's expected contents: counts established with this reader and
+// cross-checked against an independent walk of the block stream (countEventBlocks below).
+type traceCounts struct {
+	file                                   string
+	events                                 int
+	major, minor                           uint16
+	threads, users, groups, ifaces, fdsAll int
+}
+
+// TestReadTraces reads the shared traces against their known counts when they are there, and
+// every capture of the corpus (written by gosysdig -w from the live probe, read back by sysdig
+// 0.29.3): a header with the machine, the process list with its fds, users, groups and
+// interfaces; every event numbered in order, of a type 0.29.3 knows, as many as the block
+// stream holds.
 func TestReadTraces(t *testing.T) {
-	needTraces(t)
-	tests := []struct {
-		file                                   string
-		events                                 int
-		major, minor                           uint16
-		threads, users, groups, ifaces, fdsAll int
-	}{
-		// Counts established with this reader and cross-checked against an independent walk of the
-		// block stream (countEventBlocks below).
-		{"cat_write.scap", 345, 1, 0, 73, 32, 61, 5, 384},
-		{"connect_localhost.scap", 374, 1, 0, 184, 41, 71, 7, 690},
-		{"open-multiple-files.scap", 1272, 1, 0, 128, 40, 70, 8, 685},
-		{"ping_sendto.scap", 1526, 1, 2, 136, 42, 72, 10, 674},
-		{"psp_privileged.scap", 2059, 1, 2, 100, 45, 77, 11, 644},
-		{"syscall.scap", 368, 1, 1, 229, 41, 71, 7, 773},
+	if dir := sharedTraces(t); dir != "" {
+		for _, tc := range []traceCounts{
+			{"cat_write.scap", 345, 1, 0, 73, 32, 61, 5, 384},
+			{"connect_localhost.scap", 374, 1, 0, 184, 41, 71, 7, 690},
+			{"open-multiple-files.scap", 1272, 1, 0, 128, 40, 70, 8, 685},
+			{"ping_sendto.scap", 1526, 1, 2, 136, 42, 72, 10, 674},
+			{"psp_privileged.scap", 2059, 1, 2, 100, 45, 77, 11, 644},
+			{"syscall.scap", 368, 1, 1, 229, 41, 71, 7, 773},
+		} {
+			t.Run(tc.file, func(t *testing.T) { checkTrace(t, filepath.Join(dir, tc.file), &tc) })
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.file, func(t *testing.T) {
-			path := filepath.Join(tracesDir, tc.file)
-			if _, err := os.Stat(path); err != nil {
-				if os.Getenv("CI") == "true" {
-					t.Fatalf("trace missing: %v", err)
-				}
-				t.Skipf("trace %s absent", path)
+	corpus, _ := filepath.Glob(filepath.Join(testcaptures.CorpusDir(), "*.scap"))
+	if len(corpus) < 40 {
+		t.Fatalf("%d captures in testdata/corpus, want the whole corpus (40 or more)", len(corpus))
+	}
+	for _, path := range corpus {
+		t.Run("corpus/"+filepath.Base(path), func(t *testing.T) { checkTrace(t, path, nil) })
+	}
+}
+
+// checkTrace reads one capture; want, when given, holds its exact counts; without it the
+// capture is one gosysdig wrote (version 1.2, every header block present).
+func checkTrace(t *testing.T, path string, want *traceCounts) {
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h := r.Header()
+	fds := 0
+	for _, th := range h.Threads {
+		fds += len(th.FDs)
+	}
+	if h.Machine == nil || h.Machine.NumCPUs == 0 {
+		t.Errorf("machine info missing: %+v", h.Machine)
+	}
+	got := [5]int{len(h.Threads), len(h.Users), len(h.Groups), len(h.Interfaces), fds}
+	if want != nil {
+		if h.Major != want.major || h.Minor != want.minor {
+			t.Errorf("version %d.%d, want %d.%d", h.Major, h.Minor, want.major, want.minor)
+		}
+		if w := [5]int{want.threads, want.users, want.groups, want.ifaces, want.fdsAll}; got != w {
+			t.Errorf("threads/users/groups/interfaces/fds = %v, want %v", got, w)
+		}
+	} else {
+		if h.Major != 1 || h.Minor != 2 {
+			t.Errorf("version %d.%d, want 1.2 (what gosysdig -w writes)", h.Major, h.Minor)
+		}
+		for i, n := range got {
+			if n == 0 {
+				t.Errorf("threads/users/groups/interfaces/fds = %v: item %d empty (the live process list is never)", got, i)
 			}
-			r, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer r.Close()
-			h := r.Header()
-			fds := 0
-			for _, th := range h.Threads {
-				fds += len(th.FDs)
-			}
-			if h.Major != tc.major || h.Minor != tc.minor {
-				t.Errorf("version %d.%d, want %d.%d", h.Major, h.Minor, tc.major, tc.minor)
-			}
-			if h.Machine == nil || h.Machine.NumCPUs == 0 {
-				t.Errorf("machine info missing: %+v", h.Machine)
-			}
-			got := [5]int{len(h.Threads), len(h.Users), len(h.Groups), len(h.Interfaces), fds}
-			want := [5]int{tc.threads, tc.users, tc.groups, tc.ifaces, tc.fdsAll}
-			if got != want {
-				t.Errorf("threads/users/groups/interfaces/fds = %v, want %v", got, want)
-			}
-			var ev event.Event
-			n := 0
-			for {
-				err := r.Next(&ev)
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					t.Fatalf("after %d events: %v", n, err)
-				}
-				n++
-				if ev.Num != uint64(n) {
-					t.Fatalf("event %d numbered %d", n, ev.Num)
-				}
-				if ev.Info == nil || ev.Info.Unknown {
-					t.Fatalf("event %d has no 0.29.3 table entry (type %d)", n, ev.Type)
-				}
-			}
-			if n != tc.events {
-				t.Errorf("read %d events, want %d", n, tc.events)
-			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if blocks := countEventBlocks(t, raw); blocks != n {
-				t.Errorf("stream holds %d event blocks of known types, reader returned %d", blocks, n)
-			}
-		})
+		}
+	}
+	var ev event.Event
+	n := 0
+	for {
+		err := r.Next(&ev)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d events: %v", n, err)
+		}
+		n++
+		if ev.Num != uint64(n) {
+			t.Fatalf("event %d numbered %d", n, ev.Num)
+		}
+		if ev.Info == nil || ev.Info.Unknown {
+			t.Fatalf("event %d has no 0.29.3 table entry (type %d)", n, ev.Type)
+		}
+	}
+	if want != nil && n != want.events {
+		t.Errorf("read %d events, want %d", n, want.events)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blocks := countEventBlocks(t, raw); blocks != n || n == 0 {
+		t.Errorf("stream holds %d event blocks of known types, reader returned %d", blocks, n)
 	}
 }
 
@@ -425,37 +449,76 @@ func countEventBlocks(t *testing.T, file []byte) int {
 	return n
 }
 
-// TestTraceKnownEvent checks cat_write.scap's open exit described in scap-format.md section 5.
+// TestTraceKnownEvent checks single events against what is known of them from outside the
+// reader: cat_write.scap's open exit described in scap-format.md section 5 (shared traces), and
+// an openat exit of the corpus's openflags.scap as sysdig 0.29.3 prints it in its golden
+// (testdata/corpus/golden/openflags__default.out.gz):
+//
+//	354 04:57:01.912010525 0 cwl (8499) < openat fd=3(<f>/proc/self/cgroup) dirfd=-100(AT_FDCWD)
+//	name=/proc/self/cgroup flags=4097(O_RDONLY|O_CLOEXEC) mode=0 dev=15
 func TestTraceKnownEvent(t *testing.T) {
-	needTraces(t)
-	r, err := Open(filepath.Join(tracesDir, "cat_write.scap"))
+	t.Run("corpus/openflags.scap", func(t *testing.T) {
+		ev := eventAt(t, filepath.Join(testcaptures.CorpusDir(), "openflags.scap"), func(ev *event.Event) bool { return ev.Num == 354 })
+		const day = 24 * 3600 * 1_000_000_000
+		clock := uint64(4*3600+57*60+1)*1_000_000_000 + 912010525
+		if ev.TS%day != clock || ev.Tid != 8499 || ev.CPU != 0 || ev.Info.Name != "openat" || ev.Info.Dir != '<' || ev.NParams() != 6 {
+			t.Errorf("ts %d tid %d cpu %d %c %s nparams %d, want 04:57:01.912010525 8499 0 < openat 6",
+				ev.TS, ev.Tid, ev.CPU, ev.Info.Dir, ev.Info.Name, ev.NParams())
+		}
+		fd, _ := ev.Int(0)
+		dirfd, _ := ev.Int(1)
+		name := string(event.CString(ev.Param(2)))
+		flags, _ := ev.Uint(3)
+		mode, _ := ev.Uint(4)
+		dev, _ := ev.Uint(5)
+		if fd != 3 || dirfd != -100 || name != "/proc/self/cgroup" || flags != 4097 || mode != 0 || dev != 0x15 {
+			t.Errorf("fd %d dirfd %d name %q flags %d mode %d dev %#x, want 3 -100 /proc/self/cgroup 4097 0 0x15",
+				fd, dirfd, name, flags, mode, dev)
+		}
+	})
+	dir := sharedTraces(t)
+	if dir == "" {
+		return
+	}
+	t.Run("cat_write.scap", func(t *testing.T) {
+		ev := eventAt(t, filepath.Join(dir, "cat_write.scap"), func(ev *event.Event) bool {
+			return ev.TS == 1470327477881785348 && ev.Type == 3
+		})
+		if ev.Tid != 20072 || ev.CPU != 0 || ev.HeaderLen() != event.HeaderV1 || ev.NParams() != 4 {
+			t.Errorf("tid %d cpu %d hdr %d nparams %d, want 20072 0 22 4", ev.Tid, ev.CPU, ev.HeaderLen(), ev.NParams())
+		}
+		if fd, _ := ev.Int(0); fd != 3 {
+			t.Errorf("fd = %d, want 3", fd)
+		}
+		if name := string(event.CString(ev.Param(1))); name != "/etc/ld.so.cache" {
+			t.Errorf("name = %q", name)
+		}
+		if fl, _ := ev.Uint(2); fl != 0x1001 {
+			t.Errorf("flags = %#x, want 0x1001", fl)
+		}
+		if len(ev.Raw()) < 63 {
+			t.Errorf("raw event of %d bytes", len(ev.Raw()))
+		}
+	})
+}
+
+// eventAt reads path up to the first event match accepts and returns it (its bytes stay valid:
+// the reader is not read further).
+func eventAt(t *testing.T, path string, match func(*event.Event) bool) *event.Event {
+	t.Helper()
+	r, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.Close()
-	var ev event.Event
+	t.Cleanup(func() { r.Close() })
+	ev := new(event.Event)
 	for {
-		if err := r.Next(&ev); err != nil {
-			t.Fatalf("event with ts 1470327477881785348 not found: %v", err)
+		if err := r.Next(ev); err != nil {
+			t.Fatalf("%s: the event looked for is not there: %v", filepath.Base(path), err)
 		}
-		if ev.TS == 1470327477881785348 && ev.Type == 3 {
-			break
+		if match(ev) {
+			return ev
 		}
-	}
-	if ev.Tid != 20072 || ev.CPU != 0 || ev.HeaderLen() != event.HeaderV1 || ev.NParams() != 4 {
-		t.Errorf("tid %d cpu %d hdr %d nparams %d, want 20072 0 22 4", ev.Tid, ev.CPU, ev.HeaderLen(), ev.NParams())
-	}
-	if fd, _ := ev.Int(0); fd != 3 {
-		t.Errorf("fd = %d, want 3", fd)
-	}
-	if name := string(event.CString(ev.Param(1))); name != "/etc/ld.so.cache" {
-		t.Errorf("name = %q", name)
-	}
-	if fl, _ := ev.Uint(2); fl != 0x1001 {
-		t.Errorf("flags = %#x, want 0x1001", fl)
-	}
-	if len(ev.Raw()) < 63 {
-		t.Errorf("raw event of %d bytes", len(ev.Raw()))
 	}
 }
 
@@ -528,12 +591,17 @@ func TestBuiltCapture(t *testing.T) {
 
 func TestPlainAndGzipReadTheSame(t *testing.T) {
 	inputs := map[string][]byte{"built": goodCapture(20)}
-	if files, _ := filepath.Glob(filepath.Join(tracesDir, "*.scap")); len(files) > 0 {
-		b, err := os.ReadFile(files[0])
+	files := []string{filepath.Join(testcaptures.CorpusDir(), "threads.scap")}
+	if dir := sharedTraces(t); dir != "" {
+		shared, _ := filepath.Glob(filepath.Join(dir, "*.scap"))
+		files = append(files, shared[:min(1, len(shared))]...)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inputs[filepath.Base(files[0])] = decompress(t, b)
+		inputs[filepath.Base(f)] = decompress(t, b)
 	}
 	for name, plain := range inputs {
 		// A multi-member gzip stream (two members split mid-block) must read the same too.

@@ -15,32 +15,71 @@ import (
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/fields"
 	"github.com/gosysdig/gosysdig/filter"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 	"github.com/gosysdig/gosysdig/state"
 )
 
-var traceNames = []string{"open-multiple-files", "cat_write", "syscall"}
+// ruleSet is a rules file pair, the plain filters its rules amount to, and the captures the
+// tests compare them on: the shared traces' (testdata/base.yaml, amend.yaml, plain.tsv) when
+// ../shared/traces is there, and the corpus's (testdata/corpus/) always, so that a fresh clone
+// runs the comparisons.
+type ruleSet struct {
+	name         string
+	base, amend  string
+	plain        string
+	traces       []string // capture paths
+	critical     string   // the rule amend.yaml raises to CRITICAL (beside "Disabled rule")
+	cat          string   // a capture where cat reads and closes files
+	closeTraces  []string // captures holding close enters and exits
+	allocTrace   string   // a capture with events no rule of base+amend can match
+	folderTraces []string // captures where cat or python close files (testdata/dir)
+}
 
-// tracesDir is ../shared/traces beside the repository: skipped when absent, fatal under CI.
-func tracesDir(t *testing.T) string {
+// ruleSets returns the corpus set, and the shared set first when ../shared/traces is there
+// (under CI it must be: t.Fatal).
+func ruleSets(t *testing.T) []ruleSet {
 	t.Helper()
-	d, err := filepath.Abs("../../shared/traces")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(d, "cat_write.scap"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("../shared/traces is required under CI: %v", err)
+	corpus := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(testcaptures.CorpusDir(), n+".scap"))
 		}
-		t.Skipf("../shared/traces not found (%v): skipping the trace tests", err)
+		return out
 	}
-	return d
+	sets := []ruleSet{{
+		name: "corpus", base: "testdata/corpus/base.yaml", amend: "testdata/corpus/amend.yaml", plain: "testdata/corpus/plain.tsv",
+		traces: corpus("spawn", "exec_script", "shell_chain"), critical: "Hostname read", cat: corpus("exec_script")[0],
+		closeTraces: corpus("exec_script", "shell_chain"), allocTrace: corpus("shell_chain")[0],
+		folderTraces: corpus("exec_script", "shell_chain", "spawn"),
+	}}
+	d := testcaptures.SharedDir()
+	if d == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("../shared/traces is required under CI")
+		}
+		t.Log("../shared/traces absent: the rules run over the corpus captures only")
+		return sets
+	}
+	shared := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(d, "traces", n+".scap"))
+		}
+		return out
+	}
+	return append([]ruleSet{{
+		name: "shared", base: "testdata/base.yaml", amend: "testdata/amend.yaml", plain: "testdata/plain.tsv",
+		traces: shared("open-multiple-files", "cat_write", "syscall"), critical: "Dev null read", cat: shared("cat_write")[0],
+		closeTraces: shared("open-multiple-files", "cat_write"), // syscall has no close
+		allocTrace:  shared("cat_write")[0], folderTraces: shared("open-multiple-files", "cat_write", "syscall"),
+	}}, sets...)
 }
 
 // replay feeds every shown event of a trace to fn, as the CLI's pipeline does: state first,
 // state-only events skipped.
 func replay(t *testing.T, trace string, fn func(c *fields.Ctx)) {
 	t.Helper()
-	r, err := capture.Open(filepath.Join(tracesDir(t), trace+".scap"))
+	r, err := capture.Open(trace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,10 +156,10 @@ func load(t *testing.T, paths ...string) *Set {
 // plainRule is a rule of base.yaml + amend.yaml and the plain filter it amounts to.
 type plainRule struct{ rule, filter string }
 
-// readPlain reads testdata/plain.tsv (also read by the CLI's tests).
-func readPlain(t *testing.T) []plainRule {
+// readPlain reads a plain.tsv (also read by the CLI's tests).
+func readPlain(t *testing.T, path string) []plainRule {
 	t.Helper()
-	b, err := os.ReadFile("testdata/plain.tsv")
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,15 +173,20 @@ func readPlain(t *testing.T) []plainRule {
 }
 
 func TestTraceCountsMatchPlainFilters(t *testing.T) {
-	tracesDir(t)
-	s := load(t, "testdata/base.yaml", "testdata/amend.yaml")
+	for _, rs := range ruleSets(t) {
+		t.Run(rs.name, func(t *testing.T) { traceCountsMatchPlainFilters(t, rs) })
+	}
+}
+
+func traceCountsMatchPlainFilters(t *testing.T, rs ruleSet) {
+	s := load(t, rs.base, rs.amend)
 	if len(s.Warnings) > 0 {
 		t.Errorf("unexpected warnings: %v", s.Warnings)
 	}
 	eng := s.NewEngine(Selection{MinPriority: PriorityDebug, MatchAll: true})
-	plain := readPlain(t)
+	plain := readPlain(t, rs.plain)
 	totals := map[string]int{}
-	for _, tr := range traceNames {
+	for _, tr := range rs.traces {
 		got := ruleCounts(t, tr, eng)
 		for _, p := range plain {
 			want := filterCount(t, tr, p.filter)
@@ -151,7 +195,7 @@ func TestTraceCountsMatchPlainFilters(t *testing.T) {
 				want = 0
 			}
 			if got[p.rule] != want {
-				t.Errorf("%s: rule %q fired %d times, its plain filter selects %d", tr, p.rule, got[p.rule], want)
+				t.Errorf("%s: rule %q fired %d times, its plain filter selects %d", filepath.Base(tr), p.rule, got[p.rule], want)
 			}
 		}
 	}
@@ -160,9 +204,9 @@ func TestTraceCountsMatchPlainFilters(t *testing.T) {
 			t.Errorf("rule %q: its filter selects nothing on the traces: the test proves nothing", p.rule)
 		}
 	}
-	r := s.rules["Dev null read"]
+	r := s.rules[rs.critical]
 	if r.Priority != PriorityCritical || !strings.HasSuffix(r.Condition, "and evt.dir = <") {
-		t.Errorf("override of Dev null read not applied: %v %q", r.Priority, r.Condition)
+		t.Errorf("override of %s not applied: %v %q", rs.critical, r.Priority, r.Condition)
 	}
 	if r := s.rules["Disabled rule"]; !r.Enabled || !slices.Equal(r.Tags, []string{"late"}) {
 		t.Errorf("override of Disabled rule not applied: %v %v", r.Enabled, r.Tags)
@@ -173,26 +217,29 @@ func TestTraceCountsMatchPlainFilters(t *testing.T) {
 }
 
 func TestFirstMatching(t *testing.T) {
-	tracesDir(t)
-	s := load(t, "testdata/base.yaml", "testdata/amend.yaml")
-	eng := s.NewEngine(Selection{MinPriority: PriorityDebug})
-	plain := readPlain(t)
-	for _, tr := range traceNames {
-		got := ruleCounts(t, tr, eng)
-		var earlier []string
-		for _, p := range plain {
-			if p.rule == "Cat mmap" {
-				continue
+	for _, rs := range ruleSets(t) {
+		t.Run(rs.name, func(t *testing.T) {
+			s := load(t, rs.base, rs.amend)
+			eng := s.NewEngine(Selection{MinPriority: PriorityDebug})
+			plain := readPlain(t, rs.plain)
+			for _, tr := range rs.traces {
+				got := ruleCounts(t, tr, eng)
+				var earlier []string
+				for _, p := range plain {
+					if p.rule == "Cat mmap" {
+						continue
+					}
+					f := "(" + p.filter + ")"
+					for _, e := range earlier {
+						f += " and not (" + e + ")"
+					}
+					earlier = append(earlier, p.filter)
+					if want := filterCount(t, tr, f); got[p.rule] != want {
+						t.Errorf("%s: first matching: rule %q fired %d times, want %d", filepath.Base(tr), p.rule, got[p.rule], want)
+					}
+				}
 			}
-			f := "(" + p.filter + ")"
-			for _, e := range earlier {
-				f += " and not (" + e + ")"
-			}
-			earlier = append(earlier, p.filter)
-			if want := filterCount(t, tr, f); got[p.rule] != want {
-				t.Errorf("%s: first matching: rule %q fired %d times, want %d", tr, p.rule, got[p.rule], want)
-			}
-		}
+		})
 	}
 }
 
@@ -232,32 +279,44 @@ func TestSelection(t *testing.T) {
 			t.Errorf("%s: rules %q, want %q", c.name, got, c.want)
 		}
 	}
-	// Alerts follow the selection: with --priority critical on cat_write only the two rules fire.
-	if _, err := os.Stat("../../shared/traces"); err == nil {
-		plain := readPlain(t)
-		got := ruleCounts(t, "cat_write", s.NewEngine(Selection{MinPriority: PriorityCritical, MatchAll: true}))
-		want := map[string]int{
-			"Dev null read": filterCount(t, "cat_write", plain[4].filter),
-			"Disabled rule": filterCount(t, "cat_write", plain[6].filter),
+	// Alerts follow the selection: with --priority critical on a capture where cat reads, only
+	// the two critical rules fire.
+	for _, rs := range ruleSets(t) {
+		s := load(t, rs.base, rs.amend)
+		plain := map[string]string{}
+		for _, p := range readPlain(t, rs.plain) {
+			plain[p.rule] = p.filter
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("--priority critical on cat_write: %v, want %v", got, want)
+		got := ruleCounts(t, rs.cat, s.NewEngine(Selection{MinPriority: PriorityCritical, MatchAll: true}))
+		want := map[string]int{
+			rs.critical:     filterCount(t, rs.cat, plain[rs.critical]),
+			"Disabled rule": filterCount(t, rs.cat, plain["Disabled rule"]),
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || want[rs.critical] == 0 {
+			t.Errorf("--priority critical on %s: %v, want %v (none zero)", filepath.Base(rs.cat), got, want)
 		}
 	}
 }
 
 func TestFolderInNameOrder(t *testing.T) {
-	tracesDir(t)
 	s := load(t, "testdata/dir")
 	if len(s.Warnings) > 0 {
 		t.Errorf("warnings: %v", s.Warnings)
 	}
 	eng := s.NewEngine(Selection{MinPriority: PriorityDebug})
-	for _, tr := range traceNames {
-		got := ruleCounts(t, tr, eng)["Named close"]
-		if want := filterCount(t, tr, "evt.type = close and evt.dir = < and proc.name in (cat, python)"); got != want {
-			t.Errorf("%s: Named close %d, want %d", tr, got, want)
+	total := 0
+	for _, rs := range ruleSets(t) {
+		for _, tr := range rs.folderTraces {
+			got := ruleCounts(t, tr, eng)["Named close"]
+			want := filterCount(t, tr, "evt.type = close and evt.dir = < and proc.name in (cat, python)")
+			if got != want {
+				t.Errorf("%s: Named close %d, want %d", filepath.Base(tr), got, want)
+			}
+			total += want
 		}
+	}
+	if total == 0 {
+		t.Error("no close by cat or python in the captures: the test proves nothing")
 	}
 	// The other order fails: 02 appends to a list 01 defines.
 	srcs, _ := ReadPaths([]string{"testdata/dir/02_rules.yaml", "testdata/dir/01_lists.yaml"})
@@ -366,21 +425,22 @@ func TestDefaultRules(t *testing.T) {
 }
 
 func TestNoAllocationForUnmatchableEvents(t *testing.T) {
-	tracesDir(t)
-	s := load(t, "testdata/base.yaml", "testdata/amend.yaml")
-	eng := s.NewEngine(Selection{MinPriority: PriorityDebug, MatchAll: true})
-	checked := 0
-	replay(t, "cat_write", func(c *fields.Ctx) {
-		if len(eng.byType[c.Ev.Type]) > 0 || checked > 3 {
-			return
+	for _, rs := range ruleSets(t) {
+		s := load(t, rs.base, rs.amend)
+		eng := s.NewEngine(Selection{MinPriority: PriorityDebug, MatchAll: true})
+		checked := 0
+		replay(t, rs.allocTrace, func(c *fields.Ctx) {
+			if len(eng.byType[c.Ev.Type]) > 0 || checked > 3 {
+				return
+			}
+			checked++
+			if n := testing.AllocsPerRun(100, func() { eng.Match(c) }); n != 0 {
+				t.Errorf("%s: %s: %v allocations per unmatchable event", rs.name, c.Ev.Info.Name, n)
+			}
+		})
+		if checked == 0 {
+			t.Fatalf("%s: no unmatchable event in %s", rs.name, rs.allocTrace)
 		}
-		checked++
-		if n := testing.AllocsPerRun(100, func() { eng.Match(c) }); n != 0 {
-			t.Errorf("%s: %v allocations per unmatchable event", c.Ev.Info.Name, n)
-		}
-	})
-	if checked == 0 {
-		t.Fatal("no unmatchable event in the trace")
 	}
 }
 
@@ -429,7 +489,6 @@ func TestAmendErrors(t *testing.T) {
 // once, at its exit, and reads the enter's parameters there (close's fd, read's size), while a
 // plain filter (sysdig's) sees the enter as well and finds those parameters on it only.
 func TestExitOnlyWithEnterArgs(t *testing.T) {
-	tracesDir(t)
 	s, err := Load([]Source{{Name: "t.yaml", Data: []byte(`
 - rule: Close of an fd
   desc: d
@@ -446,10 +505,15 @@ func TestExitOnlyWithEnterArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	eng := s.NewEngine(Selection{MinPriority: PriorityDebug, MatchAll: true})
-	for _, tr := range []string{"open-multiple-files", "cat_write"} { // syscall has no close
-		got := ruleCounts(t, tr, eng)
-		exits := filterCount(t, tr, "evt.type = close and evt.dir = <")
-		enters := filterCount(t, tr, "evt.type = close and evt.dir = > and evt.arg.fd >= 0")
+	var closeTraces []string
+	for _, rs := range ruleSets(t) {
+		closeTraces = append(closeTraces, rs.closeTraces...)
+	}
+	for _, path := range closeTraces {
+		tr := filepath.Base(path)
+		got := ruleCounts(t, path, eng)
+		exits := filterCount(t, path, "evt.type = close and evt.dir = <")
+		enters := filterCount(t, path, "evt.type = close and evt.dir = > and evt.arg.fd >= 0")
 		if got["Any close"] != exits {
 			t.Errorf("%s: a condition without evt.dir fired %d times, want once per close exit (%d)", tr, got["Any close"], exits)
 		}

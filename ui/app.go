@@ -350,6 +350,12 @@ func (u *ui) render() {
 		u.restoreSelection(t)
 		return
 	}
+	// A tview table drawn once with fewer rows than the screen (an early refresh, an empty
+	// table) "tracks its end" from then on, showing its last rows when it grows: a replayed
+	// capture's final table came up scrolled to its bottom with the selection off screen.
+	// Setting the offset it has stops that (the text modes, echo and dig, keep following
+	// their end); the selection below still scrolls to be visible.
+	u.table.SetOffset(u.table.GetOffset())
 	var cols []Col
 	for _, c := range f.view.Cols {
 		if c.Width >= 0 {

@@ -25,8 +25,29 @@ func sharedDir(t *testing.T) string {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("../shared is required under CI: %v", err)
 	}
-	t.Skipf("../shared not found (%v): skipping the sysdig compatibility comparison", err)
+	t.Skipf("../shared not found (%v): the shared traces' goldens and check.sh are an extra check there (TestCompatCorpus compares testdata/corpus)", err)
 	return ""
+}
+
+// sharedOr returns ../shared/traces/shared when ../shared is there, and otherwise the corpus
+// capture corpus (testdata/corpus): for tests whose point holds on any capture with what they
+// need (a read of a file, an execve...), which a fresh clone runs on the corpus.
+func sharedOr(shared, corpus string) string {
+	if d := testcaptures.SharedDir(); d != "" {
+		return filepath.Join(d, "traces", shared)
+	}
+	return filepath.Join(testcaptures.CorpusDir(), corpus)
+}
+
+// comparisonTraces returns the captures a comparison with sysdig runs over: the shared traces,
+// or the corpus's comparison set (testcaptures.ForComparison).
+func comparisonTraces(t *testing.T) []string {
+	t.Helper()
+	traces, from := testcaptures.ForComparison()
+	if len(traces) == 0 {
+		t.Fatalf("no captures in %s", from)
+	}
+	return traces
 }
 
 func buildBinary(t *testing.T) string {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
 // falcoLiveCase is the action behind one of Falco's rules, with a benign counterpart. Each
@@ -106,17 +108,25 @@ var FalcoLiveCases = []falcoLiveCase{
 
 func falcoRulesDirLive(t *testing.T) string {
 	t.Helper()
-	d, err := filepath.Abs("../../../shared/falco-rules")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(d, "falco_rules.yaml"))
-	}
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("../shared/falco-rules is required under CI: %v", err)
+	return falcoRulesDirFor(t, "needs Falco's rules files in ../shared/falco-rules, which this repository cannot hold")
+}
+
+// falcoRulesDirFor returns ../shared/falco-rules, or skips saying why (fails under CI).
+func falcoRulesDirFor(t *testing.T, why string) string {
+	t.Helper()
+	d := testcaptures.SharedDir()
+	var err error = os.ErrNotExist
+	if d != "" {
+		d = filepath.Join(d, "falco-rules")
+		if _, err = os.Stat(filepath.Join(d, "falco_rules.yaml")); err == nil {
+			return d
 		}
-		t.Skipf("Falco rules files not found (%v): skipping", err)
 	}
-	return d
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("../shared/falco-rules (Falco's rules files) is required under CI: %v", err)
+	}
+	t.Skip(why)
+	return ""
 }
 
 type falcoAlert struct {

@@ -14,9 +14,9 @@ var falcoRuleDecl = regexp.MustCompile(`(?m)^- rule: *(.+?) *$`)
 // the four files, "fires live (tested)" exactly for the rules TestLiveFalcoRules and
 // TestLiveFalcoRulesInContainers perform (in
 // falco_rules.yaml and falco-incubating_rules.yaml, the files the live test loads them from),
-// "loads only" for the others.
+// "loads only" for the others. Without the files (../shared/falco-rules) it checks what it can:
+// the rows saying "fires live (tested)" are exactly the live tests' rules.
 func TestFalcoRulesTable(t *testing.T) {
-	dir := falcoRulesDirLive(t)
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +32,29 @@ func TestFalcoRulesTable(t *testing.T) {
 	for _, c := range append(append([]falcoLiveCase(nil), FalcoLiveCases...), FalcoContainerCases...) {
 		live[c.rule] = true
 	}
+	liveRows := map[string]bool{}
+	for k, v := range rows {
+		if f, name, _ := strings.Cut(k, "\x00"); v == "fires live (tested)" {
+			liveRows[name] = true
+			if f != "falco_rules.yaml" && f != "falco-incubating_rules.yaml" {
+				t.Errorf("README says %s: %s fires live, but the live tests load only falco_rules.yaml and falco-incubating_rules.yaml", f, name)
+			}
+		}
+	}
+	for r := range live {
+		if !liveRows[r] {
+			t.Errorf("README has no \"fires live (tested)\" row for %q, which the live tests perform", r)
+		}
+	}
+	for r := range liveRows {
+		if !live[r] {
+			t.Errorf("README says %q fires live (tested), but no live test performs it", r)
+		}
+	}
+	if len(live) < 30 {
+		t.Errorf("only %d rules performed live", len(live))
+	}
+	dir := falcoRulesDirFor(t, "README's live rows match the live tests; a row per rule of each file needs Falco's rules files in ../shared/falco-rules, which this repository cannot hold")
 	n := 0
 	for _, f := range []string{"falco_rules-2023.yaml", "falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))

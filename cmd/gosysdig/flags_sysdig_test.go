@@ -28,12 +28,8 @@ func runOne(t *testing.T, bin string, args ...string) (stdout, stderr []byte, ok
 // and --libs-version.
 func TestSysdigFlagsAgainstSysdig(t *testing.T) {
 	sysdig := needSysdigOrCI(t)
-	shared := sharedDir(t)
 	bin := buildBinary(t)
-	traces, _ := filepath.Glob(filepath.Join(shared, "traces", "*.scap"))
-	if len(traces) == 0 {
-		t.Fatal("no shared traces")
-	}
+	traces := comparisonTraces(t)
 	var cases [][]string
 	for _, tt := range []string{"h", "a", "r", "d", "D"} {
 		cases = append(cases, []string{"-t", tt}, []string{"--timetype=" + tt, "-p", "%evt.num %evt.outputtime %evt.latency %evt.deltatime", "evt.dir=<"})

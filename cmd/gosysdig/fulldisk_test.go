@@ -1,27 +1,40 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
 // TestWriteFullDisk writes a capture onto a tiny tmpfs: the write must fail with a clear error
 // and a non-zero exit, and what reached the disk must still read as a capture up to the damage.
 func TestWriteFullDisk(t *testing.T) {
 	needRoot(t)
-	shared := sharedDir(t)
 	bin := buildBinary(t)
+	// The tmpfs holds the capture's header (the process list, most of it) and 64 KiB more, of
+	// the 190 KiB of events after it.
+	src := filepath.Join(testcaptures.CorpusDir(), "pidns.scap")
+	head := filepath.Join(t.TempDir(), "head.scap")
+	if b, err := exec.Command(bin, "-r", src, "-n", "1", "-w", head).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	fi, err := os.Stat(head)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=160k"); err != nil {
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%dk", fi.Size()/1024+64)); err != nil {
 		t.Fatalf("mount tmpfs: %v", err)
 	}
 	defer syscall.Unmount(dir, 0)
 	out := filepath.Join(dir, "full.scap")
-	b, err := exec.Command(bin, "-r", filepath.Join(shared, "traces", "open-multiple-files.scap"), "-w", out).CombinedOutput()
+	b, err := exec.Command(bin, "-r", src, "-w", out).CombinedOutput()
 	if err == nil {
 		t.Fatal("writing past a full disk succeeded")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
 // rawEvent builds a v2 event: header (ts, tid, length, type, parameter count), 16-bit
@@ -84,13 +85,17 @@ func FuzzPipeline(f *testing.F) {
 			f.Add(seed, uint8(m+len(pipelineModes)*fl))
 		}
 	}
-	if files, _ := filepath.Glob("../../../shared/traces/*.scap"); len(files) > 0 {
-		for _, p := range files {
-			// the traces' first kilobytes (header and first events): small inputs keep
-			// the fuzzer fast and its findings quick to minimise
-			if b, err := os.ReadFile(p); err == nil {
-				f.Add(b[:min(len(b), 16<<10)], uint8(1))
-			}
+	// Real captures' first kilobytes (header and first events): small inputs keep the fuzzer
+	// fast and its findings quick to minimise. Three of the corpus, the shared traces too when
+	// they are there.
+	files := []string{}
+	for _, n := range []string{"shell_chain", "tcp6", "names"} {
+		files = append(files, filepath.Join(testcaptures.CorpusDir(), n+".scap"))
+	}
+	files = append(files, testcaptures.Shared()...)
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b[:min(len(b), 16<<10)], uint8(1))
 		}
 	}
 	dir := f.TempDir()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
 // bigCapture writes a capture of about size bytes by repeating a trace's events with shifted
@@ -75,10 +76,13 @@ func bigCapture(t *testing.T, trace string, size int64) string {
 // TestRotation checks -C, -e and -G with -W: the right number of files, each one a capture
 // sysdig 0.29.3 reads without error.
 func TestRotation(t *testing.T) {
-	shared := sharedDir(t)
 	sysdig := needSysdig(t)
 	bin := buildBinary(t)
-	big := bigCapture(t, filepath.Join(shared, "traces", "open-multiple-files.scap"), 3_500_000)
+	// The corpus's pidns: 3042 events over 0.88 s after a 300 KB process list, repeated with
+	// shifted times to 2.8 MB (5 s of events): with the process list at the head of each file,
+	// four files of 1 MB.
+	src := filepath.Join(testcaptures.CorpusDir(), "pidns.scap")
+	big := bigCapture(t, src, 2_800_000)
 	for _, tc := range []struct {
 		name  string
 		trace string
@@ -87,8 +91,8 @@ func TestRotation(t *testing.T) {
 	}{
 		{"size ring", big, []string{"-C", "1", "-W", "2"}, []string{"x.scap0", "x.scap1"}},
 		{"size", big, []string{"-C", "1"}, []string{"x.scap0", "x.scap1", "x.scap2", "x.scap3"}},
-		{"events ring", filepath.Join(shared, "traces", "open-multiple-files.scap"), []string{"-e", "300", "-W", "3"}, []string{"x.scap0", "x.scap1", "x.scap2"}},
-		{"time limit", filepath.Join(shared, "traces", "ping_sendto.scap"), []string{"-G", "1", "-W", "3"}, nil},
+		{"events ring", src, []string{"-e", "300", "-W", "3"}, []string{"x.scap0", "x.scap1", "x.scap2"}},
+		{"time limit", big, []string{"-G", "1", "-W", "3"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -11,9 +11,8 @@ import (
 // rotated -w name, --pcap, rules --out-file): each run must exit 1 naming the link, and the
 // file the link points to must stay untouched. Without a link, each output is created 0600.
 func TestOutputFilesRefuseSymlinks(t *testing.T) {
-	shared := sharedDir(t)
 	bin := buildBinary(t)
-	tr := filepath.Join(shared, "traces", "syscall.scap")
+	tr := sharedOr("syscall.scap", "tcp4.scap")
 	rulesFile, err := filepath.Abs("../../rules/testdata/base.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,10 +13,9 @@ import (
 // exits 1) with the same message after the position prefix, or both accept with the same
 // output.
 func TestValidationAgainstSysdig(t *testing.T) {
-	shared := sharedDir(t)
 	sysdig := needSysdigOrCI(t)
 	bin := buildBinary(t)
-	trace := filepath.Join(shared, "traces", "cat_write.scap")
+	trace := sharedOr("cat_write.scap", "shell_chain.scap")
 	prefix := regexp.MustCompile(`^filter error at (position|column) \d+: `)
 	cases := [][]string{
 		{"evt.type=opne"}, {"evt.type in (open, zzz)"}, {"evt.type contains zzz"}, {"evt.type=mlock"},

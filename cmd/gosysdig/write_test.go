@@ -84,10 +84,9 @@ func TestWriteReadBack(t *testing.T) {
 // visible while still resolving fd names and process names through the hidden state-changing
 // events.
 func TestWriteFiltered(t *testing.T) {
-	shared := sharedDir(t)
 	sysdig := needSysdig(t)
 	bin := buildBinary(t)
-	tr := filepath.Join(shared, "traces", "cat_write.scap")
+	tr := sharedOr("cat_write.scap", "rwvariants.scap")
 	out := filepath.Join(t.TempDir(), "f.scap")
 	if b, err := exec.Command(bin, "-r", tr, "-F", "-w", out, "evt.type=read").CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, b)
@@ -165,9 +164,8 @@ func TestWriteFilteredAsSysdig(t *testing.T) {
 
 // TestWriteUnwritable checks the error for a path that cannot be created.
 func TestWriteUnwritable(t *testing.T) {
-	shared := sharedDir(t)
 	bin := buildBinary(t)
-	out, err := exec.Command(bin, "-r", filepath.Join(shared, "traces", "cat_write.scap"), "-w", "/nonexistent/dir/x.scap").CombinedOutput()
+	out, err := exec.Command(bin, "-r", sharedOr("cat_write.scap", "rwvariants.scap"), "-w", "/nonexistent/dir/x.scap").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "cannot write capture") {
 		t.Fatalf("want a clear error and non-zero exit, got %v: %s", err, out)
 	}
