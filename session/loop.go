@@ -152,25 +152,11 @@ func (l *Loop) Run() error {
 		if l.OnEvent != nil {
 			l.OnEvent(ev)
 		}
+		l.State.Process(ev)
 		if ctx.FirstTS == 0 {
 			ctx.FirstTS = ev.TS
 		}
 		isContainer := ev.Type == 228 || ev.Type == 272 || ev.Type == capture.ContainerEventType
-		l.State.Prepare(ev)
-		var matched bool
-		if l.Filter != nil && ev.Info.Flags&event.EFModifiesState == 0 && !(leading && isContainer) {
-			// libsinsp filters an event that does not modify the state before parsing it, and
-			// does not parse it when the filter rejects it; the others after.
-			matched = l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx)
-			if matched {
-				l.State.Parse(ev)
-			} else {
-				l.State.SkipParse(ev)
-			}
-		} else {
-			l.State.Parse(ev)
-			matched = l.Filter == nil || !(leading && isContainer) && l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx)
-		}
 		if leading && isContainer {
 			if l.Dump != nil {
 				if err := l.Dump.Write(ev, ev.DumpFlags); err != nil {
@@ -181,7 +167,8 @@ func (l *Loop) Run() error {
 		}
 		leading = false
 		// State-only events update state and are not shown.
-		matched = matched && ev.DumpFlags&capture.DumpStateOnly == 0
+		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
+			(l.Filter == nil || (l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx)))
 		if l.Dump != nil {
 			if flags, keep := DumpFlags(ev, matched, l.Fatfile); keep {
 				if err := l.Dump.Write(ev, flags); err != nil {

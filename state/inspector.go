@@ -56,8 +56,6 @@ type Inspector struct {
 	// cleanup is the thread of the last exit, whose stored enter goes before the next event
 	// unless the filter rejected that exit (FilteredOut).
 	cleanup *Thread
-	// step is what Parse does for the event Prepare prepared.
-	step int
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
 
@@ -413,26 +411,6 @@ func fdLocation(typ uint16) int {
 
 // Process updates the state with one event and sets the inspector's event context.
 func (in *Inspector) Process(ev *event.Event) {
-	in.Prepare(ev)
-	in.Parse(ev)
-}
-
-// parse steps: what Parse does for the event Prepare prepared.
-const (
-	parseNothing = iota
-	parseEnterStep
-	parseExitStep
-	parseContainerStep
-	parseCloneStep // a clone exit whose thread is not in the table yet
-)
-
-// Prepare is libsinsp's reset: the event's thread, fd and error, the thread's last call and the
-// call's latency; Parse then updates the state. Between the two a capture filter runs on the
-// events that do not modify the state (libsinsp's process_event): one that fails it is not
-// parsed (SkipParse), so a filtered-out brk leaves proc.vmsize as it was and a filtered-out
-// getcwd the cwd.
-func (in *Inspector) Prepare(ev *event.Event) {
-	in.step = parseNothing
 	in.flushPending()
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
 	in.FDFallback = false
@@ -450,11 +428,14 @@ func (in *Inspector) Prepare(ev *event.Event) {
 		// look the tid up, without creating it: the thread's fields print, its latency not.
 		in.Thread = in.threads[ev.Tid]
 		in.NoEventThread = ev.Type != 234
+		if ev.Type == 234 { // procinfo
+			in.parseProcinfo(ev)
+		}
 		return
 	}
 	switch ev.Type {
 	case 228, 272, 324: // container events belong to no real thread
-		in.step = parseContainerStep
+		in.parseContainer(ev)
 		return
 	}
 	if ev.Type == 146 || ev.Type == 152 {
@@ -473,7 +454,11 @@ func (in *Inspector) Prepare(ev *event.Event) {
 		// libsinsp looks a clone exit's thread up without creating it: a child's own exit
 		// may be the first event of its thread, and the parser creates the thread then.
 		in.Thread = nil
-		in.step = parseCloneStep
+		in.parseClone(ev, nil)
+		if in.Thread == nil {
+			in.Thread = in.threads[ev.Tid]
+			in.NoEventThread = in.Thread != nil
+		}
 		return
 	}
 	t := in.getThread(ev.Tid)
@@ -482,7 +467,7 @@ func (in *Inspector) Prepare(ev *event.Event) {
 	if ev.Type == 152 {
 		// libsinsp's reset stops at a switch: the thread's last call, its fd, its enter time
 		// and so the pairing and latency of the exit to come stay as they were.
-		in.step = parseEnterStep
+		in.parseEnter(ev, t)
 		return
 	}
 	if ev.IsEnter() {
@@ -503,7 +488,7 @@ func (in *Inspector) Prepare(ev *event.Event) {
 		if storesEnter(ev) {
 			t.storedEnter = ev.Type
 		}
-		in.step = parseEnterStep
+		in.parseEnter(ev, t)
 		return
 	}
 	in.cleanup = t
@@ -515,7 +500,7 @@ func (in *Inspector) Prepare(ev *event.Event) {
 	} else {
 		t.lastValid = false
 		in.FDNum = t.lastFd
-		in.step = parseExitStep
+		in.parseExit(ev, t)
 		in.fallbackFD(t, info)
 		return
 	}
@@ -534,44 +519,9 @@ func (in *Inspector) Prepare(ev *event.Event) {
 		in.FD = t.FD(t.lastFd)
 	}
 	in.FDNum = t.lastFd
-	in.step = parseExitStep
+	in.parseExit(ev, t)
 	in.fallbackFD(t, info)
 }
-
-// Parse updates the state with the event Prepare prepared.
-func (in *Inspector) Parse(ev *event.Event) {
-	switch in.step {
-	case parseEnterStep:
-		in.parseEnter(ev, in.Thread)
-	case parseExitStep:
-		t := in.Thread
-		in.parseExit(ev, t)
-		in.fallbackFD(t, ev.Info)
-	case parseContainerStep:
-		in.parseContainer(ev)
-	case parseCloneStep:
-		in.parseClone(ev, nil)
-		if in.Thread == nil {
-			in.Thread = in.threads[ev.Tid]
-			in.NoEventThread = in.Thread != nil
-		}
-	}
-	in.step = parseNothing
-}
-
-// SkipParse is Parse for an event the capture filter rejected before its parsing (see Prepare):
-// the state stays as it was, and the thread forgets its last call, so that an exit to come
-// pairs with no enter (a switch and the events libsinsp does not reset excepted).
-func (in *Inspector) SkipParse(ev *event.Event) {
-	if t := in.Thread; t != nil && ev.Info.Flags&event.EFSkipParseReset == 0 && ev.Type != 152 {
-		t.lastType = noEventType
-	}
-	in.step = parseNothing
-	in.FilteredOut()
-}
-
-// noEventType is libsinsp's PPM_EVENT_MAX as a thread's last call: no exit pairs with it.
-const noEventType = 0xffff
 
 // copyFileRangeExit is PPME_SYSCALL_COPY_FILE_RANGE_X.
 const copyFileRangeExit = 333
@@ -618,6 +568,8 @@ func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
 func (in *Inspector) EnterOf(e *event.Event) bool {
 	return in.Thread != nil && in.enterEvent(in.Thread, e)
 }
+
+func (in *Inspector) parseProcinfo(ev *event.Event) {}
 
 func (in *Inspector) parseEnter(ev *event.Event, t *Thread) { in.parseEnterState(ev, t) }
 
