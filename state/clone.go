@@ -90,6 +90,16 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		args = splitArgs(ev.Param(i))
 	}
 	c := &Thread{Tid: childTid, Ptid: tid, Sid: -1, Vpgid: -1}
+	if collision && childTid == tid {
+		// A parent's clone exit that names the caller itself as the child: libsinsp removed
+		// the caller as a stale child above and goes on reading the parent through its
+		// pointer to the freed thread, whose memory the new thread takes (same size, glibc
+		// hands it straight back). Everything "inherited" is the new thread's own initial
+		// state: no fds, no cwd, no comm/exe/args until the event's are set below.
+		parent = c
+		c.Pid = childTid
+		c.Flags = uint32(flags)
+	}
 	if validParent {
 		inherit(c, parent, flags)
 		c.ExeWritable = parent.ExeWritable
