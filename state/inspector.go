@@ -290,11 +290,21 @@ func (in *Inspector) User(uid uint32) *User { return in.users[uid] }
 func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
 
 // MainThread returns the thread's process main thread (itself when it is one, or unknown).
+// As libsinsp's get_main_thread, the main thread found is kept for as long as it stays in the
+// table, ahead of the thread's pid: after an execve changed the pid, or once the thread is a
+// main thread itself, it is still the process the thread found first.
 func (in *Inspector) MainThread(t *Thread) *Thread {
-	if t == nil || t.IsMain() || t.Pid < 0 {
+	if t == nil {
+		return nil
+	}
+	if m := t.main; m != nil && in.threads[m.Tid] == m {
+		return m
+	}
+	if t.IsMain() || t.Pid < 0 {
 		return t
 	}
 	if m := in.threads[t.Pid]; m != nil {
+		t.main = m
 		return m
 	}
 	return nil
@@ -553,6 +563,17 @@ func (in *Inspector) flushPending() {
 
 // enterEvent decodes the stored enter event of the current exit, when it matches.
 func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
+	// libsinsp's retrieve_enter_event reads the copy store_event made, which only the enter
+	// events it stores have and every exit's cleanup drops: a second exit of the same call,
+	// or the exit of an enter it does not store, has no enter to read.
+	if t.storedEnter != t.lastType {
+		return false
+	}
+	return in.lastEnterEvent(t, e)
+}
+
+// lastEnterEvent decodes the thread's last enter event when the current exit pairs with it.
+func (in *Inspector) lastEnterEvent(t *Thread, e *event.Event) bool {
 	if !t.lastValid || len(t.lastEnter) < t.lastEnterHdr {
 		return false
 	}
@@ -566,7 +587,7 @@ func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
 // EnterOf decodes into e the enter event the current event (an exit) pairs with, when the
 // state kept it: today's Falco reads an exit's enter parameters from the exit itself.
 func (in *Inspector) EnterOf(e *event.Event) bool {
-	return in.Thread != nil && in.enterEvent(in.Thread, e)
+	return in.Thread != nil && in.lastEnterEvent(in.Thread, e)
 }
 
 func (in *Inspector) parseProcinfo(ev *event.Event) {}

@@ -74,6 +74,9 @@ type Thread struct {
 	CloneTS                          uint64 // when a clone seen in the capture created the thread (0: unknown)
 
 	fdt *FDTable
+	// main is libsinsp's m_main_thread: the main thread a lookup found, kept while it is in
+	// the table (MainThread).
+	main *Thread
 
 	// nchilds is libsinsp's m_nchilds: for a main thread, its process's other threads
 	// (CLONE_THREAD) in the table. A main thread that exits while it has some stays in the
@@ -145,8 +148,15 @@ func threadFromCapture(c *capture.Thread) *Thread {
 	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {
 		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
 	}
+	// libsinsp fills one fdinfo for all of a thread's list and copies it into the table for
+	// each fd, writing only the fields of the fd's type: the rest of the address union is
+	// what the previous fd left (a file after a TCP socket keeps the socket's protocol byte,
+	// which a bind later reads as the server's protocol).
+	var union [40]byte
 	for i := range c.FDs {
-		t.fdt.fds[c.FDs[i].Fd] = fdFromCapture(&c.FDs[i])
+		f := fdFromCapture(&c.FDs[i], &union)
+		t.fdt.fds[c.FDs[i].Fd] = f
+		union = f.sock
 	}
 	return t
 }

@@ -74,6 +74,7 @@ func (in *Inspector) removeThread(tid int64, force bool) {
 	if n != 0 {
 		for _, o := range in.threads {
 			o.nchilds = 0
+			o.main = nil // libsinsp's clear_thread_pointers
 		}
 		in.createChildDeps()
 		for _, o := range in.threads {
@@ -137,7 +138,9 @@ func (in *Inspector) mainOrPlaceholder(t *Thread) *Thread {
 	if t.Pid < 0 || in.threads[t.Tid] != t {
 		return nil // a thread outside the table (a container event's) has no process
 	}
-	return in.threadOrPlaceholder(t.Pid)
+	m := in.threadOrPlaceholder(t.Pid)
+	t.main = m
+	return m
 }
 
 // parseSwitch is libsinsp's parse_context_switch: the page faults are the thread's, the

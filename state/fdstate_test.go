@@ -1,0 +1,79 @@
+package state
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/gosysdig/gosysdig/capture"
+)
+
+// v6Sockaddr is a sockaddr parameter: AF_INET6, the address, the port.
+func v6Sockaddr(ip [16]byte, port uint16) []byte {
+	b := append([]byte{ppmAFInet6}, ip[:]...)
+	return binary.LittleEndian.AppendUint16(b, port)
+}
+
+// TestProcessListUnionCarries: libsinsp fills one fdinfo for a thread's whole fd list, so a
+// file after a TCP socket keeps the socket's protocol byte in its address union, and a bind
+// that makes the file a server socket reads it as the server's protocol. Another thread's list
+// starts afresh.
+func TestProcessListUnionCarries(t *testing.T) {
+	sock := capture.FD{Fd: 5, Type: capture.FDIPv6Sock, L4Proto: L4TCP, Sip: [16]byte{15: 1}, Dip: [16]byte{0: 0x20, 15: 3}, Sport: 1000, Dport: 443}
+	file := capture.FD{Fd: 6, Type: capture.FDFile, Name: "/f"}
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{
+		{Tid: 100, Pid: 100, Ptid: 1, Comm: "a", FDs: []capture.FD{sock, file}},
+		{Tid: 200, Pid: 200, Ptid: 1, Comm: "b", FDs: []capture.FD{file}},
+	}})
+	f := &feeder{t: t, in: in}
+	for _, tid := range []int64{100, 200} {
+		f.ev(tid, 20, i64(6))
+		f.ev(tid, 21, i64(0), v6Sockaddr([16]byte{}, 40000))
+	}
+	if fd := in.Lookup(100).FD(6); fd == nil || fd.Type != capture.FDIPv4Server || fd.L4() != L4TCP {
+		t.Errorf("thread 100's fd 6 = %+v, want an IPv4 TCP server socket", fd)
+	}
+	if fd := in.Lookup(200).FD(6); fd == nil || fd.Type != capture.FDIPv4Server || fd.L4() != L4Unknown {
+		t.Errorf("thread 200's fd 6 = %+v, want an IPv4 server socket of unknown protocol", fd)
+	}
+}
+
+// TestStoredEnterOnce: an exit's parser reads the enter event libsinsp stored, which the
+// exit's cleanup drops: a second exit of the same call creates no socket.
+func TestStoredEnterOnce(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 18, u32(ppmAFInet), u32(sockStream), u32(0))
+	f.ev(100, 19, i64(32))
+	f.ev(100, 19, i64(18))
+	th := f.in.Lookup(100)
+	if th.FD(32) == nil {
+		t.Error("the first exit made no socket")
+	}
+	if fd := th.FD(18); fd != nil {
+		t.Errorf("the second exit made a socket: %+v", fd)
+	}
+}
+
+// TestMainThreadKept: as libsinsp's get_main_thread, a thread keeps the main thread it found
+// while that one is in the table, whatever its pid says later (an execve's pid parameter);
+// once that main thread is gone, the pid is looked up again.
+func TestMainThreadKept(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{
+		{Tid: 418, Pid: 418, Ptid: 1, Comm: "other"},
+		{Tid: 469, Pid: 469, Ptid: 1, Comm: "main"},
+		{Tid: 470, Pid: 469, Ptid: 1, Comm: "thread"},
+	}})
+	th := in.Lookup(470)
+	if m := in.MainThread(th); m == nil || m.Tid != 469 {
+		t.Fatalf("main thread = %+v, want 469", m)
+	}
+	th.Pid = 418
+	if m := in.MainThread(th); m == nil || m.Tid != 469 {
+		t.Errorf("after the pid changed, main thread = %+v, want 469 still", m)
+	}
+	in.removeThread(469, true)
+	if m := in.MainThread(th); m == nil || m.Tid != 418 {
+		t.Errorf("after 469 left, main thread = %+v, want 418", m)
+	}
+}
