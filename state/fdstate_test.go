@@ -77,3 +77,17 @@ func TestMainThreadKept(t *testing.T) {
 		t.Errorf("after 469 left, main thread = %+v, want 418", m)
 	}
 }
+
+// TestSetuidOwnThread: a setuid changes the calling thread's uid, not its process's main
+// thread's (libsinsp's parse_setuid_exit).
+func TestSetuidOwnThread(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(101, 198, u32(1000))
+	f.ev(101, 199, i64(0))
+	if u := f.in.Lookup(101).Uid; u != 1000 {
+		t.Errorf("thread uid = %d, want 1000", u)
+	}
+	if u := f.in.Lookup(100).Uid; u != 0 {
+		t.Errorf("main thread uid = %d, want 0", u)
+	}
+}

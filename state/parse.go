@@ -280,10 +280,9 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 	if !ok {
 		return
 	}
-	m := in.MainThread(t)
-	if m == nil {
-		m = t
-	}
+	// libsinsp sets the ids of the calling thread only (glibc makes every thread of the
+	// process make the call).
+	m := t
 	switch ev.Type {
 	case 199:
 		m.Uid = uint32(v)
