@@ -91,3 +91,17 @@ func TestSetuidOwnThread(t *testing.T) {
 		t.Errorf("main thread uid = %d, want 0", u)
 	}
 }
+
+// TestChrootOwnThread: a chroot that returns 0 sets the calling thread's root, a relative path
+// joined to the cwd (libsinsp's parse_chroot_exit takes the path as printed, resolved).
+func TestChrootOwnThread(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(101, 266)
+	f.ev(101, 267, i64(0), str("jail"))
+	if r := f.in.Lookup(101).Root; r != "/home/u/jail" {
+		t.Errorf("thread root = %q, want /home/u/jail", r)
+	}
+	if r := f.in.Lookup(100).Root; r != "" {
+		t.Errorf("main thread root = %q, want unchanged", r)
+	}
+}

@@ -78,10 +78,13 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		if res, _ := ev.Int(0); res >= 0 && in.FD != nil {
 			in.setCwd(t, in.FD.Name)
 		}
-	case 267: // chroot
-		if res, _ := ev.Int(0); res >= 0 {
-			if m := in.MainThread(t); m != nil {
-				m.Root = string(event.CString(ev.Param(1)))
+	case 267: // chroot: the calling thread's root, the path as resolved for printing
+		if res, _ := ev.Int(0); res == 0 {
+			p := event.CString(ev.Param(1))
+			if len(p) > 0 && p[0] != '/' {
+				t.Root = string(event.AppendJoinPath(nil, in.Cwd(t), p))
+			} else {
+				t.Root = string(p)
 			}
 		}
 	case 13, 155, 173, 215, 231, 283, 289, 293, 331: // execve family
