@@ -222,6 +222,9 @@ func nullFDName(c *Ctx) (Value, bool) {
 			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
 		}
 		return bstr(v)
+	case 23, 27, 57, 247, 249: // connect and accept exits: the tuple as printed ("NULL" when empty)
+		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, nil)
+		return bstr(c.keep(0, v))
 	}
 	return sstr("")
 }

@@ -105,3 +105,19 @@ func TestChrootOwnThread(t *testing.T) {
 		t.Errorf("main thread root = %q, want unchanged", r)
 	}
 }
+
+// TestProcessThreadPlaceholder: a process field of a thread whose process the table lacks
+// reads a "<NA>" placeholder main thread, made then (libsinsp's get_main_thread queries the
+// OS), with no parent.
+func TestProcessThreadPlaceholder(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 502, Pid: 499, Ptid: 1, Comm: "curl"}}})
+	th := in.Lookup(502)
+	p := in.ProcessThread(th)
+	if p == nil || p.Tid != 499 || p.Comm != "<NA>" || p.Ptid != -1 || in.Lookup(499) != p {
+		t.Fatalf("process thread = %+v", p)
+	}
+	if m := in.ProcessThread(in.Lookup(499)); m != p {
+		t.Errorf("a main thread's process thread is itself")
+	}
+}
