@@ -116,7 +116,16 @@ func init() {
 			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
-			return sstr(f.Name[strings.LastIndexByte(f.Name, '/')+1:])
+			// libsinsp: the part after the last '/', the whole name when it ends in '/', and
+			// "/" for a name with none (a file renamed by a datagram's tuple).
+			i := strings.LastIndexByte(f.Name, '/')
+			switch {
+			case i < 0:
+				return sstr("/")
+			case i == len(f.Name)-1:
+				return sstr(f.Name)
+			}
+			return sstr(f.Name[i+1:])
 		}),
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),

@@ -121,3 +121,18 @@ func TestProcessThreadPlaceholder(t *testing.T) {
 		t.Errorf("a main thread's process thread is itself")
 	}
 }
+
+// TestNegativePipeFd: a pipe exit with negative fds puts them in the table, but no later event
+// finds them (libsinsp's get_fd refuses negative fds).
+func TestNegativePipeFd(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 60)
+	f.ev(100, 61, i64(0), i64(-7), i64(-20), i64(1234))
+	th := f.in.Lookup(100)
+	if th.FDs().Len() != 3 {
+		t.Errorf("table holds %d fds, want 3 (the process list's and the two pipe ends)", th.FDs().Len())
+	}
+	if fd := th.FD(-20); fd != nil {
+		t.Errorf("fd -20 found: %+v", fd)
+	}
+}

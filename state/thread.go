@@ -101,9 +101,10 @@ type Thread struct {
 // FDs returns the thread's fd table.
 func (t *Thread) FDs() *FDTable { return t.fdt }
 
-// FD returns one of the thread's fds or nil.
+// FD returns one of the thread's fds or nil. As libsinsp's get_fd, a negative fd is never
+// found, although a pipe or socketpair exit may have put one in the table.
 func (t *Thread) FD(fd int64) *FD {
-	if t.fdt == nil {
+	if t.fdt == nil || fd < 0 {
 		return nil
 	}
 	return t.fdt.fds[fd]
