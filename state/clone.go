@@ -183,12 +183,32 @@ func inherit(c, p *Thread, flags uint64) {
 // fdTableOf is libsinsp's get_fd_table: a thread sharing its process's files reads the main
 // thread's table.
 func (in *Inspector) fdTableOf(t *Thread) *FDTable {
-	if t.Flags&clCloneFiles != 0 && !t.IsMain() {
-		if m := in.MainThread(t); m != nil {
-			return m.fdt
-		}
-	}
+	in.syncFDs(t)
 	return t.fdt
+}
+
+// syncFDs points a thread that shares its process's files (CLONE_FILES) at its main thread's
+// table as libsinsp's get_fd_table finds it at each use: the main thread found first while it
+// lives, else the one its pid names now (after an execve changed it), a placeholder made when
+// the table has none. A thread that is its own main thread keeps the table it has.
+func (in *Inspector) syncFDs(t *Thread) {
+	if t.Flags&clCloneFiles == 0 {
+		return
+	}
+	m := in.mainOrPlaceholder(t)
+	if m == nil || m == t {
+		return
+	}
+	if m.fdt == nil {
+		m.fdt = newFDTable()
+	}
+	t.fdt = m.fdt
+}
+
+// fdOf is the thread's fd as libsinsp's get_fd finds it, through get_fd_table.
+func (in *Inspector) fdOf(t *Thread, fd int64) *FD {
+	in.syncFDs(t)
+	return t.FD(fd)
 }
 
 // threadOrPlaceholder is libsinsp's get_thread_ref with query_os: the thread, else (live) the

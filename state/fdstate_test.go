@@ -136,3 +136,34 @@ func TestNegativePipeFd(t *testing.T) {
 		t.Errorf("fd -20 found: %+v", fd)
 	}
 }
+
+// TestCloneFilesTableFollowsPid: a thread sharing its process's files adds and finds fds in
+// the table of the main thread its pid names at that moment (libsinsp's get_fd_table), a
+// placeholder made when the table has none.
+func TestCloneFilesTableFollowsPid(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 875, Pid: 875, Ptid: 1, Comm: "c", Flags: clCloneFiles}}})
+	in.Lookup(875).Pid = 2049 // as an execve exit's pid parameter does
+	f := &feeder{t: t, in: in}
+	f.ev(875, 43, i64(0), i64(3), i64(4), i64(1), i64(2))
+	m := in.Lookup(2049)
+	if m == nil || m.Comm != "<NA>" || m.FD(3) == nil || m.FD(4) == nil {
+		t.Fatalf("placeholder main thread = %+v", m)
+	}
+	if in.Lookup(875).FD(3) == nil {
+		t.Error("the thread does not find its fd in its process's table")
+	}
+}
+
+// TestFchdirEmptyName: a chdir to an empty path (an fchdir to an fd with no name) makes the
+// cwd "/": libsinsp's concatenate_paths keeps nothing of the old cwd.
+func TestFchdirEmptyName(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(100, 18, u32(63), u32(sockStream), u32(0))
+	f.ev(100, 19, i64(24))
+	f.ev(100, 96, i64(24))
+	f.ev(100, 97, i64(0))
+	if cwd := f.in.Cwd(f.in.Lookup(100)); cwd != "/" {
+		t.Errorf("cwd = %q, want /", cwd)
+	}
+}

@@ -152,6 +152,7 @@ func (in *Inspector) keepThread() bool {
 // creators do. Past the limit the fd is not kept and the event has no fd information, as in
 // sysdig.
 func (in *Inspector) newFD(t *Thread, f *FD) {
+	in.syncFDs(t)
 	t.lastFd = f.Num
 	in.FDNum = f.Num
 	if t.fdt != nil && t.fdt.Get(f.Num) == nil && t.fdt.Len() >= in.limits.MaxFDs {
@@ -486,7 +487,7 @@ func (in *Inspector) Process(ev *event.Event) {
 		if info.Flags&event.EFUsesFd != 0 {
 			if fd, ok := ev.Int(fdLocation(ev.Type)); ok {
 				t.lastFd = fd
-				in.FD = t.FD(fd)
+				in.FD = in.fdOf(t, fd)
 			}
 		}
 		in.FDNum = t.lastFd
@@ -526,7 +527,7 @@ func (in *Inspector) Process(ev *event.Event) {
 				t.lastFd = fd
 			}
 		}
-		in.FD = t.FD(t.lastFd)
+		in.FD = in.fdOf(t, t.lastFd)
 	}
 	in.FDNum = t.lastFd
 	in.parseExit(ev, t)
@@ -541,7 +542,7 @@ const copyFileRangeExit = 333
 // of the call) still reads the fd the thread last used (0 for threads from the process list).
 func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
 	if in.FD == nil && t.lastFd != -1 && info.Flags&(event.EFCreatesFd|event.EFUsesFd|event.EFDestroysFd) != 0 {
-		in.FD = t.FD(t.lastFd)
+		in.FD = in.fdOf(t, t.lastFd)
 		in.FDFallback = in.FD != nil
 	}
 }
@@ -602,7 +603,7 @@ func (r Resolver) FD(fd int64) (byte, byte, string, bool) {
 	if t == nil {
 		return 0, 0, "", false
 	}
-	f := t.FD(fd)
+	f := r.In.fdOf(t, fd)
 	if f == nil {
 		return 0, 0, "", false
 	}
@@ -656,7 +657,7 @@ func (r Resolver) DirFdPath(fd int64) string {
 	if t == nil {
 		return ""
 	}
-	f := t.FD(fd)
+	f := r.In.fdOf(t, fd)
 	if f == nil || f.Name == "" {
 		return ""
 	}

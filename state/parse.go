@@ -137,7 +137,9 @@ func (in *Inspector) setCwd(t *Thread, path string) {
 		return
 	}
 	var full string
-	if strings.HasPrefix(path, "/") {
+	if path == "" {
+		full = "/" // concatenate_paths keeps nothing of the cwd for an empty path
+	} else if strings.HasPrefix(path, "/") {
 		full = string(event.AppendJoinPath(nil, "/", []byte(path[1:])))
 	} else {
 		full = string(event.AppendJoinPath(nil, in.Cwd(t), []byte(path)))
@@ -155,7 +157,7 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 	}
 	base := in.Cwd(t)
 	if hasDirfd && dirfd != atFdcwd {
-		if f := t.FD(dirfd); f != nil {
+		if f := in.fdOf(t, dirfd); f != nil {
 			base = f.Name
 			if !strings.HasSuffix(base, "/") {
 				base += "/"
@@ -248,7 +250,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		// libsinsp's parse_dirfd made the directory fd of a relative name the event's fd,
 		// and a failed open leaves it there: the event's fd.* fields are the directory's.
 		if hasDirfd && dirfd != atFdcwd && (len(name) == 0 || name[0] != '/') {
-			in.FD = t.FD(dirfd)
+			in.FD = in.fdOf(t, dirfd)
 		}
 		return
 	}

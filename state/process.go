@@ -203,7 +203,7 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 	const ppmExvatAtEmptyPath = 1
 	if flags&ppmExvatAtEmptyPath != 0 && len(name) == 0 {
 		// The fd itself is the program: its path is the directory fd's name.
-		if f := t.FD(dirfd); f != nil && dirfd != atFdcwd {
+		if f := in.fdOf(t, dirfd); f != nil && dirfd != atFdcwd {
 			t.Exepath = f.Name
 		} else {
 			t.Exepath = strings.TrimSuffix(in.Cwd(t), "/")
