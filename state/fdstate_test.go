@@ -142,8 +142,7 @@ func TestNegativePipeFd(t *testing.T) {
 // placeholder made when the table has none.
 func TestCloneFilesTableFollowsPid(t *testing.T) {
 	in := New()
-	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 875, Pid: 875, Ptid: 1, Comm: "c", Flags: clCloneFiles}}})
-	in.Lookup(875).Pid = 2049 // as an execve exit's pid parameter does
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{{Tid: 875, Pid: 2049, Ptid: 1, Comm: "c", Flags: clCloneThread | clCloneFiles}}})
 	f := &feeder{t: t, in: in}
 	f.ev(875, 43, i64(0), i64(3), i64(4), i64(1), i64(2))
 	m := in.Lookup(2049)
@@ -165,5 +164,20 @@ func TestFchdirEmptyName(t *testing.T) {
 	f.ev(100, 97, i64(0))
 	if cwd := f.in.Cwd(f.in.Lookup(100)); cwd != "/" {
 		t.Errorf("cwd = %q, want /", cwd)
+	}
+}
+
+// TestExecveClearsCloneFlags: an execve exit clears the thread's clone flags (libsinsp keeps
+// only its pipe, main-thread and inverted ones): a thread that shared its process's files
+// then reads its own table, which is empty.
+func TestExecveClearsCloneFlags(t *testing.T) {
+	f := newFeeder(t)
+	f.ev(101, 293, exitParams(t, 293, map[string][]byte{"res": i64(0), "pid": i64(100), "exe": str("/bin/ls"), "comm": str("ls")})...)
+	th := f.in.Lookup(101)
+	if th.Flags&(clCloneThread|clCloneFiles) != 0 {
+		t.Errorf("flags = %#x, want the clone flags cleared", th.Flags)
+	}
+	if th.FD(0) != nil || f.in.Lookup(100).FD(0) == nil {
+		t.Error("the thread still reads its process's table")
 	}
 }

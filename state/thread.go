@@ -16,6 +16,8 @@ const (
 	clCloneInverted = 1 << 16 // libsinsp's own: the child's clone exit came before the parent's
 	clChildInPidns  = 1 << 29 // PPM_CL_CHILD_IN_PIDNS: the child is in a pid namespace
 	clIsMainThread  = 1 << 30 // PPM_CL_IS_MAIN_THREAD: libsinsp takes the thread as its process's main
+	clPipeSrc       = 1 << 21 // PPM_CL_PIPE_SRC, libsinsp's own (shell pipes)
+	clPipeDst       = 1 << 22 // PPM_CL_PIPE_DST
 )
 
 // FDTable is a process's fds; threads sharing their parent's files share one table.
