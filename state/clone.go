@@ -189,8 +189,8 @@ func (in *Inspector) fdTableOf(t *Thread) *FDTable {
 
 // syncFDs points a thread that shares its process's files (CLONE_FILES) at its main thread's
 // table as libsinsp's get_fd_table finds it at each use: the main thread found first while it
-// lives, else the one its pid names now (after an execve changed it), a placeholder made when
-// the table has none. A thread that is its own main thread keeps the table it has.
+// lives, else the one its pid names now (a main thread removed and replaced), a placeholder
+// made when the table has none. A thread that is its own main thread keeps the table it has.
 func (in *Inspector) syncFDs(t *Thread) {
 	if t.Flags&clCloneFiles == 0 {
 		return
