@@ -116,7 +116,16 @@ func init() {
 			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
-			return sstr(f.Name[strings.LastIndexByte(f.Name, '/')+1:])
+			// libsinsp: the part after the last '/', the whole name when it ends in '/', and
+			// "/" for a name with none (a file renamed by a datagram's tuple).
+			i := strings.LastIndexByte(f.Name, '/')
+			switch {
+			case i < 0:
+				return sstr("/")
+			case i == len(f.Name)-1:
+				return sstr(f.Name)
+			}
+			return sstr(f.Name[i+1:])
 		}),
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
@@ -222,6 +231,9 @@ func nullFDName(c *Ctx) (Value, bool) {
 			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
 		}
 		return bstr(v)
+	case 23, 27, 57, 247, 249: // connect and accept exits: the tuple as printed ("NULL" when empty)
+		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, nil)
+		return bstr(c.keep(0, v))
 	}
 	return sstr("")
 }

@@ -23,7 +23,7 @@ func fdDirectory(name string) string {
 // nullFDTypeChar is fd.typechar for events whose fd is unknown: the type the call creates.
 func nullFDTypeChar(typ uint16) string {
 	switch typ &^ 1 {
-	case evOpenE, evOpenatE, evOpenat2E, evCreatE:
+	case evOpenE, evOpenatE, evOpenat2E, 326, evCreatE: // 326: openat2
 		return "f"
 	case 18, 26, 246, 56, 248: // socket, accept, accept_5, accept4, accept4_5
 		return "4"

@@ -16,13 +16,14 @@ func appendDateTime(dst []byte, ns uint64) []byte {
 // thread returns the event's thread, or nil.
 func thread(c *Ctx) *state.Thread { return c.In.Thread }
 
-// proc returns the main thread of the event's process (or the thread itself).
+// proc returns the main thread of the event's process (or the thread itself), as libsinsp's
+// process fields find it: a placeholder is made for a process the table lacks.
 func proc(c *Ctx) *state.Thread {
 	t := c.In.Thread
 	if t == nil {
 		return nil
 	}
-	if m := c.In.MainThread(t); m != nil {
+	if m := c.In.ProcessThread(t); m != nil {
 		return m
 	}
 	return t
@@ -145,9 +146,9 @@ func init() {
 			return u64(uint64(t.FDs().Len()))
 		}),
 		tfield("proc.fdlimit", KInt, "maximum number of fds", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(proc(c).FdLimit) }),
-		tfield("proc.vmsize", KUint, "virtual memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmSizeKB)) }),
-		tfield("proc.vmrss", KUint, "resident memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmRssKB)) }),
-		tfield("proc.vmswap", KUint, "swapped memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmSwapKB)) }),
+		tfield("proc.vmsize", KUint, "virtual memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSizeKB)) }),
+		tfield("proc.vmrss", KUint, "resident memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmRssKB)) }),
+		tfield("proc.vmswap", KUint, "swapped memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSwapKB)) }),
 		tfield("proc.pfmajor", KUint, "major page faults", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(t.PfMajor) }),
 		tfield("proc.pfminor", KUint, "minor page faults", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(t.PfMinor) }),
 		tfield("proc.sid", KInt, "session id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Sid) }),

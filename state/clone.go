@@ -90,6 +90,16 @@ func (in *Inspector) parseClone(ev *event.Event, t *Thread) {
 		args = splitArgs(ev.Param(i))
 	}
 	c := &Thread{Tid: childTid, Ptid: tid, Sid: -1, Vpgid: -1}
+	if collision && childTid == tid {
+		// A parent's clone exit that names the caller itself as the child: libsinsp removed
+		// the caller as a stale child above and goes on reading the parent through its
+		// pointer to the freed thread, whose memory the new thread takes (same size, glibc
+		// hands it straight back). Everything "inherited" is the new thread's own initial
+		// state: no fds, no cwd, no comm/exe/args until the event's are set below.
+		parent = c
+		c.Pid = childTid
+		c.Flags = uint32(flags)
+	}
 	if validParent {
 		inherit(c, parent, flags)
 		c.ExeWritable = parent.ExeWritable
@@ -173,12 +183,32 @@ func inherit(c, p *Thread, flags uint64) {
 // fdTableOf is libsinsp's get_fd_table: a thread sharing its process's files reads the main
 // thread's table.
 func (in *Inspector) fdTableOf(t *Thread) *FDTable {
-	if t.Flags&clCloneFiles != 0 && !t.IsMain() {
-		if m := in.MainThread(t); m != nil {
-			return m.fdt
-		}
-	}
+	in.syncFDs(t)
 	return t.fdt
+}
+
+// syncFDs points a thread that shares its process's files (CLONE_FILES) at its main thread's
+// table as libsinsp's get_fd_table finds it at each use: the main thread found first while it
+// lives, else the one its pid names now (a main thread removed and replaced), a placeholder
+// made when the table has none. A thread that is its own main thread keeps the table it has.
+func (in *Inspector) syncFDs(t *Thread) {
+	if t.Flags&clCloneFiles == 0 {
+		return
+	}
+	m := in.mainOrPlaceholder(t)
+	if m == nil || m == t {
+		return
+	}
+	if m.fdt == nil {
+		m.fdt = newFDTable()
+	}
+	t.fdt = m.fdt
+}
+
+// fdOf is the thread's fd as libsinsp's get_fd finds it, through get_fd_table.
+func (in *Inspector) fdOf(t *Thread, fd int64) *FD {
+	in.syncFDs(t)
+	return t.FD(fd)
 }
 
 // threadOrPlaceholder is libsinsp's get_thread_ref with query_os: the thread, else (live) the

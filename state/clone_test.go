@@ -281,3 +281,27 @@ func TestGetsockoptMainThread(t *testing.T) {
 		t.Errorf("main thread %+v, event fd %d", m, in.FDNum)
 	}
 }
+
+// TestCloneChildIsCaller: a parent's clone exit whose child tid is the caller's own replaces
+// the caller (a stale child), and what libsinsp then reads as the parent is the new thread's
+// initial state: no fds, no cwd; comm, exe and args come from the event.
+func TestCloneChildIsCaller(t *testing.T) {
+	in := New()
+	in.LoadHeader(&capture.Header{Threads: []capture.Thread{
+		{Tid: 1, Pid: 1, Comm: "init"},
+		{Tid: 100, Pid: 100, Ptid: 1, Comm: "curl", Cwd: "/w/", FDs: []capture.FD{{Fd: 3, Type: capture.FDFile, Name: "/etc/passwd"}}},
+	}})
+	f := &feeder{t: t, in: in}
+	f.ev(100, 222)
+	f.ev(100, 223, cloneExit(t, 100, 100, 100, 1, 100, 100, 0, "sh")...)
+	c := in.Lookup(100)
+	if c == nil || c.Comm != "sh" || c.Ptid != 100 || c.Pid != 100 {
+		t.Fatalf("thread = %+v", c)
+	}
+	if cwd := in.Cwd(c); cwd != "" {
+		t.Errorf("cwd = %q, want empty", cwd)
+	}
+	if c.FD(3) != nil {
+		t.Errorf("fd 3 kept: %+v", c.FD(3))
+	}
+}

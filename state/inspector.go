@@ -152,6 +152,7 @@ func (in *Inspector) keepThread() bool {
 // creators do. Past the limit the fd is not kept and the event has no fd information, as in
 // sysdig.
 func (in *Inspector) newFD(t *Thread, f *FD) {
+	in.syncFDs(t)
 	t.lastFd = f.Num
 	in.FDNum = f.Num
 	if t.fdt != nil && t.fdt.Get(f.Num) == nil && t.fdt.Len() >= in.limits.MaxFDs {
@@ -290,11 +291,21 @@ func (in *Inspector) User(uid uint32) *User { return in.users[uid] }
 func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
 
 // MainThread returns the thread's process main thread (itself when it is one, or unknown).
+// As libsinsp's get_main_thread, the main thread found is kept for as long as it stays in the
+// table, ahead of the thread's pid: after an execve changed the pid, or once the thread is a
+// main thread itself, it is still the process the thread found first.
 func (in *Inspector) MainThread(t *Thread) *Thread {
-	if t == nil || t.IsMain() || t.Pid < 0 {
+	if t == nil {
+		return nil
+	}
+	if m := t.main; m != nil && in.threads[m.Tid] == m {
+		return m
+	}
+	if t.IsMain() || t.Pid < 0 {
 		return t
 	}
 	if m := in.threads[t.Pid]; m != nil {
+		t.main = m
 		return m
 	}
 	return nil
@@ -476,7 +487,7 @@ func (in *Inspector) Process(ev *event.Event) {
 		if info.Flags&event.EFUsesFd != 0 {
 			if fd, ok := ev.Int(fdLocation(ev.Type)); ok {
 				t.lastFd = fd
-				in.FD = t.FD(fd)
+				in.FD = in.fdOf(t, fd)
 			}
 		}
 		in.FDNum = t.lastFd
@@ -516,7 +527,7 @@ func (in *Inspector) Process(ev *event.Event) {
 				t.lastFd = fd
 			}
 		}
-		in.FD = t.FD(t.lastFd)
+		in.FD = in.fdOf(t, t.lastFd)
 	}
 	in.FDNum = t.lastFd
 	in.parseExit(ev, t)
@@ -531,7 +542,7 @@ const copyFileRangeExit = 333
 // of the call) still reads the fd the thread last used (0 for threads from the process list).
 func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
 	if in.FD == nil && t.lastFd != -1 && info.Flags&(event.EFCreatesFd|event.EFUsesFd|event.EFDestroysFd) != 0 {
-		in.FD = t.FD(t.lastFd)
+		in.FD = in.fdOf(t, t.lastFd)
 		in.FDFallback = in.FD != nil
 	}
 }
@@ -553,6 +564,17 @@ func (in *Inspector) flushPending() {
 
 // enterEvent decodes the stored enter event of the current exit, when it matches.
 func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
+	// libsinsp's retrieve_enter_event reads the copy store_event made, which only the enter
+	// events it stores have and every exit's cleanup drops: a second exit of the same call,
+	// or the exit of an enter it does not store, has no enter to read.
+	if t.storedEnter != t.lastType {
+		return false
+	}
+	return in.lastEnterEvent(t, e)
+}
+
+// lastEnterEvent decodes the thread's last enter event when the current exit pairs with it.
+func (in *Inspector) lastEnterEvent(t *Thread, e *event.Event) bool {
 	if !t.lastValid || len(t.lastEnter) < t.lastEnterHdr {
 		return false
 	}
@@ -566,7 +588,7 @@ func (in *Inspector) enterEvent(t *Thread, e *event.Event) bool {
 // EnterOf decodes into e the enter event the current event (an exit) pairs with, when the
 // state kept it: today's Falco reads an exit's enter parameters from the exit itself.
 func (in *Inspector) EnterOf(e *event.Event) bool {
-	return in.Thread != nil && in.enterEvent(in.Thread, e)
+	return in.Thread != nil && in.lastEnterEvent(in.Thread, e)
 }
 
 func (in *Inspector) parseProcinfo(ev *event.Event) {}
@@ -581,7 +603,7 @@ func (r Resolver) FD(fd int64) (byte, byte, string, bool) {
 	if t == nil {
 		return 0, 0, "", false
 	}
-	f := t.FD(fd)
+	f := r.In.fdOf(t, fd)
 	if f == nil {
 		return 0, 0, "", false
 	}
@@ -635,7 +657,7 @@ func (r Resolver) DirFdPath(fd int64) string {
 	if t == nil {
 		return ""
 	}
-	f := t.FD(fd)
+	f := r.In.fdOf(t, fd)
 	if f == nil || f.Name == "" {
 		return ""
 	}

@@ -78,10 +78,13 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		if res, _ := ev.Int(0); res >= 0 && in.FD != nil {
 			in.setCwd(t, in.FD.Name)
 		}
-	case 267: // chroot
-		if res, _ := ev.Int(0); res >= 0 {
-			if m := in.MainThread(t); m != nil {
-				m.Root = string(event.CString(ev.Param(1)))
+	case 267: // chroot: the calling thread's root, the path as resolved for printing
+		if res, _ := ev.Int(0); res == 0 {
+			p := event.CString(ev.Param(1))
+			if len(p) > 0 && p[0] != '/' {
+				t.Root = string(event.AppendJoinPath(nil, in.Cwd(t), p))
+			} else {
+				t.Root = string(p)
 			}
 		}
 	case 13, 155, 173, 215, 231, 283, 289, 293, 331: // execve family
@@ -134,7 +137,9 @@ func (in *Inspector) setCwd(t *Thread, path string) {
 		return
 	}
 	var full string
-	if strings.HasPrefix(path, "/") {
+	if path == "" {
+		full = "/" // concatenate_paths keeps nothing of the cwd for an empty path
+	} else if strings.HasPrefix(path, "/") {
 		full = string(event.AppendJoinPath(nil, "/", []byte(path[1:])))
 	} else {
 		full = string(event.AppendJoinPath(nil, in.Cwd(t), []byte(path)))
@@ -152,7 +157,7 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 	}
 	base := in.Cwd(t)
 	if hasDirfd && dirfd != atFdcwd {
-		if f := t.FD(dirfd); f != nil {
+		if f := in.fdOf(t, dirfd); f != nil {
 			base = f.Name
 			if !strings.HasSuffix(base, "/") {
 				base += "/"
@@ -245,7 +250,7 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 		// libsinsp's parse_dirfd made the directory fd of a relative name the event's fd,
 		// and a failed open leaves it there: the event's fd.* fields are the directory's.
 		if hasDirfd && dirfd != atFdcwd && (len(name) == 0 || name[0] != '/') {
-			in.FD = t.FD(dirfd)
+			in.FD = in.fdOf(t, dirfd)
 		}
 		return
 	}
@@ -280,10 +285,9 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 	if !ok {
 		return
 	}
-	m := in.MainThread(t)
-	if m == nil {
-		m = t
-	}
+	// libsinsp sets the ids of the calling thread only (glibc makes every thread of the
+	// process make the call).
+	m := t
 	switch ev.Type {
 	case 199:
 		m.Uid = uint32(v)

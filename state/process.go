@@ -116,6 +116,13 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	} else {
 		in.execEnterPath(ev, t)
 	}
+	// libsinsp clears the clone flags, keeping only its own pipe, main-thread and inverted
+	// ones: the thread no longer shares its process's files (get_fd_table reads its own
+	// table, which a thread, never given a copy, has empty) nor counts as a CLONE_THREAD.
+	if t.Flags&(clCloneThread|clCloneFiles) == clCloneThread|clCloneFiles {
+		t.fdt = newFDTable()
+	}
+	t.Flags &= clPipeSrc | clPipeDst | clIsMainThread | clCloneInverted
 	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
 	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
 	t.ExeUpperLayer, t.ExeFromMemfd = false, false
@@ -203,7 +210,7 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 	const ppmExvatAtEmptyPath = 1
 	if flags&ppmExvatAtEmptyPath != 0 && len(name) == 0 {
 		// The fd itself is the program: its path is the directory fd's name.
-		if f := t.FD(dirfd); f != nil && dirfd != atFdcwd {
+		if f := in.fdOf(t, dirfd); f != nil && dirfd != atFdcwd {
 			t.Exepath = f.Name
 		} else {
 			t.Exepath = strings.TrimSuffix(in.Cwd(t), "/")

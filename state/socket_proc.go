@@ -109,9 +109,10 @@ func (in *Inspector) inferIPv6(dst []byte) (a [16]byte) {
 
 // fdFromCapture is add_fd_from_scap: an fd of a capture's (or /proc's) process list. IPv4
 // sockets are named by their tuple and get a role only from fixServerSockets; IPv6 ones get
-// none (their fields print <NA>); a unix socket with a path is a server's.
-func fdFromCapture(c *capture.FD) *FD {
-	f := &FD{Num: c.Fd, Type: c.Type, Name: c.Name, Ino: c.Ino}
+// none (their fields print <NA>); a unix socket with a path is a server's. union is the
+// address union before the fd's own fields are written (what the previous fd of the list left).
+func fdFromCapture(c *capture.FD, union *[40]byte) *FD {
+	f := &FD{Num: c.Fd, Type: c.Type, Name: c.Name, Ino: c.Ino, sock: *union}
 	switch c.Type {
 	case capture.FDIPv4Sock:
 		f.loadV4(c.Sip[:4], c.Sport, c.Dip[:4], c.Dport, c.L4Proto)

@@ -16,6 +16,8 @@ const (
 	clCloneInverted = 1 << 16 // libsinsp's own: the child's clone exit came before the parent's
 	clChildInPidns  = 1 << 29 // PPM_CL_CHILD_IN_PIDNS: the child is in a pid namespace
 	clIsMainThread  = 1 << 30 // PPM_CL_IS_MAIN_THREAD: libsinsp takes the thread as its process's main
+	clPipeSrc       = 1 << 21 // PPM_CL_PIPE_SRC, libsinsp's own (shell pipes)
+	clPipeDst       = 1 << 22 // PPM_CL_PIPE_DST
 )
 
 // FDTable is a process's fds; threads sharing their parent's files share one table.
@@ -74,6 +76,9 @@ type Thread struct {
 	CloneTS                          uint64 // when a clone seen in the capture created the thread (0: unknown)
 
 	fdt *FDTable
+	// main is libsinsp's m_main_thread: the main thread a lookup found, kept while it is in
+	// the table (MainThread).
+	main *Thread
 
 	// nchilds is libsinsp's m_nchilds: for a main thread, its process's other threads
 	// (CLONE_THREAD) in the table. A main thread that exits while it has some stays in the
@@ -98,9 +103,10 @@ type Thread struct {
 // FDs returns the thread's fd table.
 func (t *Thread) FDs() *FDTable { return t.fdt }
 
-// FD returns one of the thread's fds or nil.
+// FD returns one of the thread's fds or nil. As libsinsp's get_fd, a negative fd is never
+// found, although a pipe or socketpair exit may have put one in the table.
 func (t *Thread) FD(fd int64) *FD {
-	if t.fdt == nil {
+	if t.fdt == nil || fd < 0 {
 		return nil
 	}
 	return t.fdt.fds[fd]
@@ -145,8 +151,15 @@ func threadFromCapture(c *capture.Thread) *Thread {
 	if t.Cwd != "" && t.Cwd[len(t.Cwd)-1] != '/' {
 		t.Cwd += "/" // sysdig keeps working directories with a trailing slash
 	}
+	// libsinsp fills one fdinfo for all of a thread's list and copies it into the table for
+	// each fd, writing only the fields of the fd's type: the rest of the address union is
+	// what the previous fd left (a file after a TCP socket keeps the socket's protocol byte,
+	// which a bind later reads as the server's protocol).
+	var union [40]byte
 	for i := range c.FDs {
-		t.fdt.fds[c.FDs[i].Fd] = fdFromCapture(&c.FDs[i])
+		f := fdFromCapture(&c.FDs[i], &union)
+		t.fdt.fds[c.FDs[i].Fd] = f
+		union = f.sock
 	}
 	return t
 }

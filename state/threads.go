@@ -74,6 +74,7 @@ func (in *Inspector) removeThread(tid int64, force bool) {
 	if n != 0 {
 		for _, o := range in.threads {
 			o.nchilds = 0
+			o.main = nil // libsinsp's clear_thread_pointers
 		}
 		in.createChildDeps()
 		for _, o := range in.threads {
@@ -130,6 +131,17 @@ func (t *Thread) NChilds() int64 { return t.nchilds }
 
 // mainOrPlaceholder is libsinsp's get_main_thread: a thread's main thread, created as a
 // placeholder when the table lacks it (the lookup asks the OS, which offline has nothing).
+// ProcessThread is the thread libsinsp's process fields read (proc.ppid, proc.env, proc.fdlimit,
+// the ancestors...): the thread itself when it is a main thread, else its main thread as
+// get_main_thread finds it, which makes a "<NA>" placeholder for a process the table lacks.
+// nil only when the table is full or t is not in it.
+func (in *Inspector) ProcessThread(t *Thread) *Thread {
+	if t == nil || t.IsMain() {
+		return t
+	}
+	return in.mainOrPlaceholder(t)
+}
+
 func (in *Inspector) mainOrPlaceholder(t *Thread) *Thread {
 	if m := in.MainThread(t); m != nil {
 		return m
@@ -137,7 +149,9 @@ func (in *Inspector) mainOrPlaceholder(t *Thread) *Thread {
 	if t.Pid < 0 || in.threads[t.Tid] != t {
 		return nil // a thread outside the table (a container event's) has no process
 	}
-	return in.threadOrPlaceholder(t.Pid)
+	m := in.threadOrPlaceholder(t.Pid)
+	t.main = m
+	return m
 }
 
 // parseSwitch is libsinsp's parse_context_switch: the page faults are the thread's, the

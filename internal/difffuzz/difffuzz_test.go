@@ -146,10 +146,7 @@ func TestDiffFuzzCases(t *testing.T) {
 
 // knownOpen are saved cases whose difference is not fixed yet, each with its cause: listed so
 // that the fixed ones guard against regressions meanwhile. Remove an entry with its fix.
-var knownOpen = map[string]string{
-	// Socket causes, for the socket parsers (state/socket.go):
-	"seed1044_mode0": "socket: listen's enter on a bound socket: sysdig's fd annotation is empty",
-}
+var knownOpen = map[string]string{}
 
 func firstDiff(got, want []byte) string {
 	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")

@@ -18,6 +18,12 @@ func main() {
 	}
 	h := r.Header()
 	fmt.Printf("version %d.%d threads=%d users=%d groups=%d ifs=%d\n", h.Major, h.Minor, len(h.Threads), len(h.Users), len(h.Groups), len(h.Interfaces))
+	for _, t := range h.Threads {
+		fmt.Printf("thread tid=%d pid=%d ptid=%d vtid=%d vpid=%d comm=%q flags=%#x\n", t.Tid, t.Pid, t.Ptid, t.Vtid, t.Vpid, t.Comm, t.Flags)
+		for _, f := range t.FDs {
+			fmt.Printf("  fd=%d type=%d l4=%d sip=%x sport=%d dip=%x dport=%d src=%#x dst=%#x name=%q\n", f.Fd, f.Type, f.L4Proto, f.Sip, f.Sport, f.Dip, f.Dport, f.Source, f.Dest, f.Name)
+		}
+	}
 	var ev event.Event
 	for {
 		err := r.Next(&ev)
