@@ -99,6 +99,13 @@ type Arg struct {
 	N    int
 	HasN bool
 	Name string
+	// last is the value this reference extracted last, for fields whose sysdig filtercheck
+	// returns its previous value when it has nothing to read (each field in a format or a
+	// filter is a filtercheck of its own, as each Ref here).
+	last []byte
+	// rawType is the type of the parameter evt.rawarg.NAME resolved to: the first of that
+	// name in the event table, whatever event is read (argname.go).
+	rawType event.ParamType
 }
 
 // Ref is a field with its argument, ready to extract.

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gosysdig/gosysdig/capture"
@@ -95,7 +94,6 @@ func sysdigFields(t *testing.T) []string {
 var knownDifferences = map[string]string{
 	"evt.around[1404996934793590564]": "pf", // filter-only, with '=' semantics of its own
 	"evt.buffer":                      "p",  // printed with the buffer format by the output layer
-	"evt.buflen":                      "f",  // sysdig's filter pass sees no fd on some reads
 	"evt.rawarg.fd":                   "p",  // sysdig aborts printing raw fd values ("wrong event type")
 	"evt.rawarg.flags":                "p",  // same for raw flags
 	"evt.type.is.open":                "p",  // sysdig prints <NA> in formats
@@ -117,6 +115,15 @@ var knownDifferences = map[string]string{
 	"fd.rnet":                         "pf", //
 	"proc.vpgid":                      "pf", // old captures lack it: the capture reader must default it to -1
 	"thread.totexectime":              "pf", // sysdig fails ("invalid thread state") in filters and on container events
+}
+
+// neutralised are the corpus captures whose processes put control characters (tabs, newlines)
+// in their arguments and file names, and the fields that print them raw in sysdig 0.29.3:
+// gosysdig prints them as '.' by design (output/format.go, neutraliseControls; "deliberate" in
+// testdata/corpus/known_diffs.tsv), so that a process cannot forge output lines.
+var neutralised = map[string][]string{
+	"names": {"proc.args", "proc.cmdline", "proc.exeline", "evt.rawarg.name"},
+	"spawn": {"proc.args", "proc.cmdline", "proc.exeline", "proc.pcmdline"},
 }
 
 func differs(field, mode string) bool {
@@ -141,65 +148,7 @@ func run(bin string, args ...string) []byte {
 	return b.Bytes()
 }
 
-// TestFieldsMatchSysdig prints every field sysdig lists in the evt, process, thread, user, group,
-// container and fd classes, and uses it in an "exists" filter, on every shared trace, with both
-// sysdig and gosysdig: outputs must be byte-identical except for the known differences above.
-func TestFieldsMatchSysdig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the sysdig field comparison")
-	}
-	ts := traces(t)
-	names := sysdigFields(t)
-	bin := filepath.Join(t.TempDir(), "gosysdig")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/gosysdig").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	type job struct{ field, trace, mode string }
-	var jobs []job
-	for _, f := range names {
-		for _, tr := range ts {
-			for _, m := range []string{"p", "f"} {
-				if !differs(f, m) {
-					jobs = append(jobs, job{f, tr, m})
-				}
-			}
-		}
-	}
-	var mu sync.Mutex
-	same, diff := 0, 0
-	ch := make(chan job)
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range ch {
-				args := []string{"-r", j.trace, "-p", "*%evt.num %" + j.field}
-				if j.mode == "f" {
-					args = []string{"-r", j.trace, "-p", "%evt.num", j.field + " exists"}
-				}
-				want, got := run("sysdig", args...), run(bin, args...)
-				mu.Lock()
-				if bytes.Equal(want, got) {
-					same++
-				} else {
-					diff++
-					t.Errorf("%s on %s (%s): output differs from sysdig's\nsysdig:\n%s\ngosysdig:\n%s",
-						j.field, filepath.Base(j.trace), j.mode, head(want), head(got))
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
-	t.Logf("%d field x trace x mode combinations identical to sysdig, %d differ", same, diff)
-}
-
-func head(b []byte) string {
+func head[T string | []byte](b T) string {
 	const n = 600
 	if len(b) > n {
 		return string(b[:n]) + "..."

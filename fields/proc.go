@@ -145,9 +145,11 @@ func init() {
 			return u64(uint64(t.FDs().Len()))
 		}),
 		tfield("proc.fdlimit", KInt, "maximum number of fds", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(proc(c).FdLimit) }),
-		tfield("proc.vmsize", KUint, "virtual memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmSizeKB)) }),
-		tfield("proc.vmrss", KUint, "resident memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmRssKB)) }),
-		tfield("proc.vmswap", KUint, "swapped memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(proc(c).VmSwapKB)) }),
+		// The memory counters are the event's thread's own, as libsinsp reads them: a thread's
+		// clone exit and its brk/mmap/munmap exits set its copy, switch events the main thread's.
+		tfield("proc.vmsize", KUint, "virtual memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSizeKB)) }),
+		tfield("proc.vmrss", KUint, "resident memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmRssKB)) }),
+		tfield("proc.vmswap", KUint, "swapped memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSwapKB)) }),
 		tfield("proc.pfmajor", KUint, "major page faults", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(t.PfMajor) }),
 		tfield("proc.pfminor", KUint, "minor page faults", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(t.PfMinor) }),
 		tfield("proc.sid", KInt, "session id", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(t.Sid) }),

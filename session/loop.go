@@ -127,6 +127,7 @@ func (l *Loop) Run() error {
 		}
 	}()
 	leading := true // container events before the first other event are consumed silently
+	l.State.SetFiltered(l.Filter != nil)
 	for {
 		if l.stopped.Load() {
 			return nil

@@ -56,6 +56,9 @@ type Inspector struct {
 	// cleanup is the thread of the last exit, whose stored enter goes before the next event
 	// unless the filter rejected that exit (FilteredOut).
 	cleanup *Thread
+	// evInfo is the last event's table entry, for FilteredOut (filterpass.go).
+	evInfo   *event.Info
+	filtered bool // a filter selects the events (SetFiltered)
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
 
@@ -409,12 +412,12 @@ func fdLocation(typ uint16) int {
 	return 0
 }
 
-// Process updates the state with one event and sets the inspector's event context.
-func (in *Inspector) Process(ev *event.Event) {
+// process updates the state with one event and sets the inspector's event context (Process,
+// namechange.go, adds fd.name_changed).
+func (in *Inspector) process(ev *event.Event) {
 	in.flushPending()
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
 	in.FDFallback = false
-	in.FDNameChanged = false
 	if in.purgeContainers {
 		in.maybePurgeContainers(ev.TS)
 	}
