@@ -170,7 +170,7 @@ func init() {
 			return registry["fd.rip"].Extract(c, nil)
 		}),
 		ffield("fd.name_changed", KBool, "true when this event changed the name of the fd it uses (e.g. a UDP tuple)", func(c *Ctx, f *state.FD) (Value, bool) {
-			return boolean(c.In.FDNameChanged)
+			return boolean(c.In.FDNameChanged && !c.InspectorFilter)
 		}),
 		// sysdig resolves names only for addresses its DNS cache already knows, which a capture
 		// being read never fills: these fields are never set.

@@ -59,6 +59,10 @@ type Ctx struct {
 	// exit lacks from its enter event, as today's Falco, whose exit events carry the enter's
 	// parameters (the rules engine sets it; sysdig 0.29.3 does not do this).
 	ExitArgsFromEnter bool
+	// InspectorFilter is set while the command line's filter (libsinsp's inspector filter)
+	// runs: libsinsp evaluates it before it marks the event's fd name change, so
+	// fd.name_changed is false there.
+	InspectorFilter bool
 
 	enter   event.Event // the exit's enter event, decoded for ExitArgsFromEnter
 	scratch [4][]byte

@@ -95,7 +95,6 @@ var knownDifferences = map[string]string{
 	"evt.rawarg.fd":                   "p",  // sysdig aborts printing raw fd values ("wrong event type")
 	"evt.rawarg.flags":                "p",  // same for raw flags
 	"evt.type.is.open":                "p",  // sysdig prints <NA> in formats
-	"fd.name_changed":                 "f",  // sysdig's filter pass never sees the change
 	"fd.dev":                          "p",  // sysdig prints stale memory for sockets
 	"fd.dev.major":                    "p",  //
 	"fd.dev.minor":                    "p",  //

@@ -168,8 +168,10 @@ func (l *Loop) Run() error {
 		}
 		leading = false
 		// State-only events update state and are not shown.
+		ctx.InspectorFilter = true
 		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
 			(l.Filter == nil || (l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx)))
+		ctx.InspectorFilter = false
 		if l.Dump != nil {
 			if flags, keep := DumpFlags(ev, matched, l.Fatfile); keep {
 				if err := l.Dump.Write(ev, flags); err != nil {
