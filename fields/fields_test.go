@@ -110,7 +110,6 @@ var knownDifferences = map[string]string{
 	"fd.snet":                         "pf", //
 	"fd.lnet":                         "pf", //
 	"fd.rnet":                         "pf", //
-	"proc.vpgid":                      "pf", // old captures lack it: the capture reader must default it to -1
 	"thread.totexectime":              "pf", // sysdig fails ("invalid thread state") in filters and on container events
 }
 

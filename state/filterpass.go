@@ -2,18 +2,56 @@ package state
 
 import "github.com/gosysdig/gosysdig/event"
 
-// unpairFiltered is what sysdig's filter does to an event it rejects before parsing it: libsinsp
-// runs the filter ahead of the parsers for every event that does not modify the state
-// (EF_MODIFIES_STATE unset) and, when the filter rejects one, marks its thread as having no
-// call in progress (m_lastevent_type = PPM_EVENT_MAX; not for events that skip the parse reset
-// nor for switch events). The exit that follows a rejected enter is then unpaired: it has no
-// fd of its own and no enter parameters, so with "evt.count.error.file exists" the exit of an
-// ioctl whose enter the filter rejected does not count as a file error.
-//
-// (libsinsp also skips the rejected event's parsers; the parsers here have run already, which
-// only matters for the few state-reading parsers of non-state-modifying events: brk/mmap memory
-// sizes, rlimit fd limits, getcwd.)
-func (in *Inspector) unpairFiltered() {
+// With a filter (sysdig's inspector filter, the command line's), libsinsp runs the filter
+// ahead of the parsers for every event that does not modify the state (EF_MODIFIES_STATE
+// unset in the event table: reads and writes, brk/mmap/munmap, switches, getcwd, the rlimit
+// calls...). An event the filter rejects is then never parsed: its memory sizes, page faults,
+// fd limit, cwd or socket flags do not reach the state. The loop follows that order: Process
+// parses such an event only up to the filter's needs (thread, fd, pairing), Parsed finishes it
+// once the filter accepted it, and FilterRejected drops it.
+
+// SetFiltered tells the inspector whether a filter selects the events it processes.
+func (in *Inspector) SetFiltered(on bool) { in.filtered = on }
+
+// deferParse reports whether ev's parsers wait for the filter, and keeps it for Parsed.
+func (in *Inspector) deferParse(ev *event.Event, t *Thread, exit bool) bool {
+	if !in.filtered || ev.Info.Flags&event.EFModifiesState != 0 {
+		return false
+	}
+	in.deferred, in.deferredT, in.deferredExit = ev, t, exit
+	return true
+}
+
+// Parsed runs the parsers the last event deferred (deferParse) now that the filter accepted
+// it; the event must still be the one Process saw.
+func (in *Inspector) Parsed() {
+	ev, t := in.deferred, in.deferredT
+	if ev == nil {
+		return
+	}
+	in.deferred, in.deferredT = nil, nil
+	if !in.deferredExit {
+		in.parseEnter(ev, t)
+		in.setNameChanged()
+		return
+	}
+	if in.FDFallback {
+		// The parsers see the event's own fd only; the fields' fallback comes after.
+		in.FD, in.FDFallback = nil, false
+	}
+	in.parseExit(ev, t)
+	in.fallbackFD(t, ev.Info)
+	in.setNameChanged()
+}
+
+// FilterRejected tells the inspector that the filter rejected the event it processed last.
+// Its deferred parsers never run, and, as libsinsp marks the thread of an event its filter
+// rejects before parsing as having no call in progress (m_lastevent_type = PPM_EVENT_MAX; not
+// for events that skip the parse reset nor for switches), the exit that follows a rejected
+// enter is unpaired: no fd of its own, no enter parameters (with "evt.count.error.file exists"
+// the exit of an ioctl whose enter the filter rejected is no file error).
+func (in *Inspector) FilterRejected() {
+	in.deferred, in.deferredT = nil, nil
 	info, t := in.evInfo, in.Thread
 	if info == nil || t == nil || in.NoEventThread {
 		return
@@ -23,11 +61,6 @@ func (in *Inspector) unpairFiltered() {
 	}
 	t.lastType = event.MaxType
 }
-
-// SetFiltered tells the inspector whether a filter selects the events it processes (sysdig's
-// inspector filter: the command line's). libsinsp's parser looks the event's fd up differently
-// then (filteredWriteFD).
-func (in *Inspector) SetFiltered(on bool) { in.filtered = on }
 
 // filteredWriteFD is the lookup libsinsp makes for the filter before parsing a write exit
 // (looking for its tracer fds): a write exit without an fd of its own (its enter unseen or

@@ -59,6 +59,11 @@ type Inspector struct {
 	// evInfo is the last event's table entry, for FilteredOut (filterpass.go).
 	evInfo   *event.Info
 	filtered bool // a filter selects the events (SetFiltered)
+	// deferred is the event whose parsers wait for the filter (filterpass.go), on thread
+	// deferredT, an exit when deferredExit.
+	deferred     *event.Event
+	deferredT    *Thread
+	deferredExit bool
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
 
@@ -470,7 +475,9 @@ func (in *Inspector) process(ev *event.Event) {
 	if ev.Type == 152 {
 		// libsinsp's reset stops at a switch: the thread's last call, its fd, its enter time
 		// and so the pairing and latency of the exit to come stay as they were.
-		in.parseEnter(ev, t)
+		if !in.deferParse(ev, t, false) {
+			in.parseEnter(ev, t)
+		}
 		return
 	}
 	if ev.IsEnter() {
@@ -491,7 +498,9 @@ func (in *Inspector) process(ev *event.Event) {
 		if storesEnter(ev) {
 			t.storedEnter = ev.Type
 		}
-		in.parseEnter(ev, t)
+		if !in.deferParse(ev, t, false) {
+			in.parseEnter(ev, t)
+		}
 		return
 	}
 	in.cleanup = t
@@ -503,7 +512,9 @@ func (in *Inspector) process(ev *event.Event) {
 	} else {
 		t.lastValid = false
 		in.FDNum = t.lastFd
-		in.parseExit(ev, t)
+		if !in.deferParse(ev, t, true) {
+			in.parseExit(ev, t)
+		}
 		in.fallbackFD(t, info)
 		return
 	}
@@ -522,7 +533,9 @@ func (in *Inspector) process(ev *event.Event) {
 		in.FD = t.FD(t.lastFd)
 	}
 	in.FDNum = t.lastFd
-	in.parseExit(ev, t)
+	if !in.deferParse(ev, t, true) {
+		in.parseExit(ev, t)
+	}
 	in.fallbackFD(t, info)
 }
 

@@ -11,8 +11,12 @@ import "github.com/gosysdig/gosysdig/event"
 // source's old name, does not either. The fd an exit only falls back to (FDFallback: the
 // thread's last fd, read by the fields, not by the parser) is not the event's: no change.
 func (in *Inspector) Process(ev *event.Event) {
-	in.evInfo = ev.Info
+	in.evInfo, in.deferred = ev.Info, nil
 	in.process(ev)
 	in.filteredWriteFD(ev)
+	in.setNameChanged()
+}
+
+func (in *Inspector) setNameChanged() {
 	in.FDNameChanged = in.FD != nil && !in.FDFallback && in.FD.Name != in.FD.oldName
 }

@@ -104,10 +104,7 @@ func (in *Inspector) dropThread(t *Thread) {
 // sysdig then skips that event's cleanup: the enter event its thread kept for the exit
 // parsers stays, and a later exit of the same call reuses it (a filtered-out fcntl F_DUPFD
 // makes the next fcntl on the thread a dup too).
-func (in *Inspector) FilteredOut() {
-	in.cleanup = nil
-	in.unpairFiltered() // filterpass.go
-}
+func (in *Inspector) FilteredOut() { in.cleanup = nil }
 
 // storesEnter reports the enter events libsinsp keeps for their exit's parser (store_event):
 // fcntl only for F_DUPFD and F_DUPFD_CLOEXEC.
