@@ -56,7 +56,7 @@ type Inspector struct {
 	// cleanup is the thread of the last exit, whose stored enter goes before the next event
 	// unless the filter rejected that exit (FilteredOut).
 	cleanup *Thread
-	// evInfo is the last event's table entry, for FilteredOut (filterpass.go).
+	// evInfo is the last event's table entry, for FilterRejected (filterpass.go).
 	evInfo   *event.Info
 	filtered bool // a filter selects the events (SetFiltered)
 	// deferred is the event whose parsers wait for the filter (filterpass.go), on thread
