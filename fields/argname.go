@@ -29,6 +29,7 @@ func checkArgName(ref *Ref) error {
 		for _, p := range info.Params {
 			if len(p.Name) > len(best) && strings.HasPrefix(ref.A.Name, p.Name) {
 				best = p.Name
+				ref.A.rawType = p.Type
 			}
 		}
 	}

@@ -249,14 +249,31 @@ func init() {
 }
 
 // rawArg returns a parameter's raw value: numbers as numbers, strings as strings.
+// isIntType reports the parameter types evt.rawarg reads as integers.
+func isIntType(t event.ParamType) bool {
+	switch t {
+	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64, event.PTErrno, event.PTFd, event.PTPid,
+		event.PTUint8, event.PTUint16, event.PTUint32, event.PTUint64, event.PTFlags8, event.PTFlags16,
+		event.PTFlags32, event.PTUid, event.PTGid, event.PTMode, event.PTSyscallid, event.PTSigtype:
+		return true
+	}
+	return false
+}
+
 func rawArg(c *Ctx, a *Arg) (Value, bool) {
 	ev, i := argEvent(c, a)
 	if i < 0 {
 		return Value{}, false
 	}
 	p := ev.Param(i)
-	pi := &ev.Info.Params[i]
-	switch pi.Type {
+	typ := ev.Info.Params[i].Type
+	if isIntType(typ) && isIntType(a.rawType) {
+		// libsinsp types evt.rawarg.NAME once, by the first parameter of that name in the
+		// event table, and reads every event's parameter as that type: mmap's unsigned res
+		// is an errno, signed, as close's.
+		typ = a.rawType
+	}
+	switch typ {
 	case event.PTInt8, event.PTInt16, event.PTInt32, event.PTInt64, event.PTErrno, event.PTFd, event.PTPid:
 		v, ok := event.DecodeInt(p)
 		if !ok {

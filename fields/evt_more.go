@@ -20,32 +20,32 @@ type ctxMore struct {
 
 // Event types the new evt fields look at (PPME_* numbers of 0.29.3).
 const (
-	evOpenE, evOpenX         = 2, 3
-	evCreatE, evCreatX       = 58, 59
-	evOpenatE, evOpenatX     = 102, 103
-	evOpenat2E, evOpenat2X   = 306, 307
-	evOpenat2NewX            = 327 // openat2
-	evConnectX               = 23
-	evSwitch1, evSwitch6     = 146, 152
-	evProcinfo               = 234
-	ppmORdonly, ppmOWronly   = 1 << 0, 1 << 1
-	ppmOCreat, ppmOTmpfile   = 1 << 2, 1 << 13
-	ppmExecMask              = 0100 | 010 | 01 // S_IXUSR | S_IXGRP | S_IXOTH
-	pad9                     = 9
-	ecIOBase                 = 32 // EC_IO_BASE: the bit all I/O categories share
-	nsPerSec                 = uint64(1e9)
-	evAcceptX, evAccept5X    = 27, 247
-	evAccept4X, evAccept45X  = 57, 249
-	evContainerJSON          = 272
-	evContainerJSON2         = 324
-	evContainerOld           = 228
-	atFdcwd                  = -100
-	unknownDirPrefix         = "<UNKNOWN>/"
-	isoLayout                = "2006-01-02T15:04:05"
-	dateTimeSecondsLayout    = "2006-01-02 15:04:05"
-	humanMinute, humanHour   = 60 * nsPerSec, 3600 * nsPerSec
-	humanMilli, humanMicro   = uint64(1e6), uint64(1e3)
-	humanTenMilli, humanTenU = uint64(1e7), uint64(1e4)
+	evOpenE, evOpenX             = 2, 3
+	evCreatE, evCreatX           = 58, 59
+	evOpenatE, evOpenatX         = 102, 103
+	evOpenat2E, evOpenat2X       = 306, 307
+	evOpenat2NewE, evOpenat2NewX = 326, 327 // openat2
+	evConnectX                   = 23
+	evSwitch1, evSwitch6         = 146, 152
+	evProcinfo                   = 234
+	ppmORdonly, ppmOWronly       = 1 << 0, 1 << 1
+	ppmOCreat, ppmOTmpfile       = 1 << 2, 1 << 13
+	ppmExecMask                  = 0100 | 010 | 01 // S_IXUSR | S_IXGRP | S_IXOTH
+	pad9                         = 9
+	ecIOBase                     = 32 // EC_IO_BASE: the bit all I/O categories share
+	nsPerSec                     = uint64(1e9)
+	evAcceptX, evAccept5X        = 27, 247
+	evAccept4X, evAccept45X      = 57, 249
+	evContainerJSON              = 272
+	evContainerJSON2             = 324
+	evContainerOld               = 228
+	atFdcwd                      = -100
+	unknownDirPrefix             = "<UNKNOWN>/"
+	isoLayout                    = "2006-01-02T15:04:05"
+	dateTimeSecondsLayout        = "2006-01-02 15:04:05"
+	humanMinute, humanHour       = 60 * nsPerSec, 3600 * nsPerSec
+	humanMilli, humanMicro       = uint64(1e6), uint64(1e3)
+	humanTenMilli, humanTenU     = uint64(1e7), uint64(1e4)
 )
 
 func padded(kind Kind, v uint64) (Value, bool) {
@@ -197,7 +197,7 @@ func abspathArgs(t uint16, which int) (string, string) {
 		return "olddirfd", "oldpath"
 	case 181: // symlinkat exit
 		return "linkdirfd", "linkpath"
-	case evOpenatE, evOpenat2X:
+	case evOpenatE, evOpenat2X, evOpenat2NewX:
 		return "dirfd", "name"
 	case 106, 311: // linkat enter, linkat_2 exit
 		if which == 2 {
@@ -247,7 +247,9 @@ func abspath(c *Ctx, a *Arg) (Value, bool) {
 		b = event.AppendJoinPath(b, c.In.Cwd(t), path)
 	default:
 		base := unknownDirPrefix
-		if f := t.FD(dirfd); f != nil {
+		f := t.FD(dirfd)
+		c.In.ReplaceEventFD(f, c.Ev.Info) // libsinsp's side effect: the directory is the event's fd now
+		if f != nil {
 			// sysdig always appends a slash to the directory fd's name before joining.
 			b2 := append(c.buf(1), f.Name...)
 			b2 = append(b2, '/')
@@ -351,7 +353,13 @@ func init() {
 			if !ok {
 				return Value{}, false
 			}
-			return bstr(c.keep(0, appendHumanTime(c.buf(0), l)))
+			if c.In.Thread == nil || c.In.NoEventThread {
+				// libsinsp renders into the filtercheck's string only for an event with a
+				// thread: without one it returns what it rendered last ("" at first).
+				return bstr(a.last)
+			}
+			a.last = appendHumanTime(a.last[:0], l)
+			return bstr(a.last)
 		}},
 		&Field{Name: "evt.deltatime.s", Kind: KRelTime, Desc: "whole seconds since the previous event", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			var d uint64
@@ -378,14 +386,14 @@ func init() {
 			return Value{Kind: KRelTime, Int: int64(l)}, true
 		}},
 		&Field{Name: "evt.is_syslog", Kind: KBool, Desc: "true for writes to /dev/log", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			f := c.In.FD
+			f := eventFD(c)
 			return boolean(c.Ev.Info.Flags&event.EFWritesToFd != 0 && f != nil && containsStr(f.Name, "/dev/log"))
 		}},
 		&Field{Name: "evt.count.error", Kind: KUint, Desc: "1 for events that failed, for counting errors", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			return errorCount(c)
 		}},
 		&Field{Name: "evt.count.error.file", Kind: KUint, Desc: "1 for failed events on files, for counting", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if f := c.In.FD; f != nil {
+			if f := eventFD(c); f != nil {
 				if isFileFD(f) {
 					return errorCount(c)
 				}
@@ -397,7 +405,7 @@ func init() {
 			return Value{}, false
 		}},
 		&Field{Name: "evt.count.error.net", Kind: KUint, Desc: "1 for failed events on sockets, for counting", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if f := c.In.FD; f != nil {
+			if f := eventFD(c); f != nil {
 				if isNetFD(f) {
 					return errorCount(c)
 				}
@@ -415,7 +423,7 @@ func init() {
 			return Value{}, false
 		}},
 		&Field{Name: "evt.count.error.other", Kind: KUint, Desc: "1 for failed events that are not file, socket or memory ones, for counting", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if f := c.In.FD; f != nil {
+			if f := eventFD(c); f != nil {
 				if !isFileFD(f) && !isNetFD(f) {
 					return errorCount(c)
 				}
@@ -462,12 +470,18 @@ func containsStr(s, sub string) bool {
 	return false
 }
 
+// eventFD is the event's own fd (libsinsp's evt->m_fdinfo), which the evt fields read: not the
+// thread's last fd that the fd fields fall back to.
+func eventFD(c *Ctx) *state.FD {
+	if c.In.FDFallback {
+		return nil
+	}
+	return c.In.FD
+}
+
 // ioSubcategory names what an I/O event works on, from its fd: file, net, ipc or unknown.
 func ioSubcategory(c *Ctx) string {
-	f := c.In.FD
-	if c.In.FDFallback {
-		f = nil // sysdig's category reads the event's own fd only
-	}
+	f := eventFD(c) // sysdig's category reads the event's own fd only
 	if f == nil {
 		return "unknown"
 	}

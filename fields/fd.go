@@ -10,7 +10,7 @@ import (
 func ffield(name string, kind Kind, desc string, fn func(c *Ctx, f *state.FD) (Value, bool)) *Field {
 	return &Field{Name: name, Kind: kind, Desc: desc, Extract: func(c *Ctx, a *Arg) (Value, bool) {
 		f := c.In.FD
-		if f == nil {
+		if f == nil || !usesFD(c) { // sysdig's fd fields read no fd on other events
 			return Value{}, false
 		}
 		return fn(c, f)
@@ -99,6 +99,9 @@ func init() {
 			return sstr(nullFDTypeChar(c.Ev.Type))
 		}},
 		&Field{Name: "fd.name", Kind: KString, Desc: "fd name: path, tuple...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
+			if !usesFD(c) {
+				return Value{}, false
+			}
 			f := c.In.FD
 			if f != nil && c.Ev.Type == 23 { // a failed connect is named by the tuple it tried
 				if res, ok := c.Ev.Int(0); ok && res < 0 {
@@ -116,8 +119,8 @@ func init() {
 			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
-			// libsinsp: the part after the last '/', the whole name when it ends in '/', and
-			// "/" for a name with none (a file renamed by a datagram's tuple).
+			// libsinsp's rule: what follows the last '/', the whole name when it ends in '/', and
+			// "/" when it has none (an empty name too).
 			i := strings.LastIndexByte(f.Name, '/')
 			switch {
 			case i < 0:

@@ -23,7 +23,7 @@ func fdDirectory(name string) string {
 // nullFDTypeChar is fd.typechar for events whose fd is unknown: the type the call creates.
 func nullFDTypeChar(typ uint16) string {
 	switch typ &^ 1 {
-	case evOpenE, evOpenatE, evOpenat2E, 326, evCreatE: // 326: openat2
+	case evOpenE, evOpenatE, evOpenat2E, evOpenat2NewE, evCreatE:
 		return "f"
 	case 18, 26, 246, 56, 248: // socket, accept, accept_5, accept4, accept4_5
 		return "4"
@@ -170,7 +170,7 @@ func init() {
 			return registry["fd.rip"].Extract(c, nil)
 		}),
 		ffield("fd.name_changed", KBool, "true when this event changed the name of the fd it uses (e.g. a UDP tuple)", func(c *Ctx, f *state.FD) (Value, bool) {
-			return boolean(c.In.FDNameChanged)
+			return boolean(c.In.FDNameChanged && !c.InspectorFilter)
 		}),
 		// sysdig resolves names only for addresses its DNS cache already knows, which a capture
 		// being read never fills: these fields are never set.
@@ -249,7 +249,7 @@ func ipv4Equal(s string, ip []byte) bool {
 
 func eitherIP(c *Ctx, a *Arg, yield func(Value) bool) {
 	f := c.In.FD
-	if f == nil {
+	if f == nil || !usesFD(c) {
 		return
 	}
 	if sip, dip, _, _, ok := f.Tuple(); ok {
@@ -265,7 +265,7 @@ func eitherIP(c *Ctx, a *Arg, yield func(Value) bool) {
 
 func eitherPort(c *Ctx, a *Arg, yield func(Value) bool) {
 	f := c.In.FD
-	if f == nil {
+	if f == nil || !usesFD(c) {
 		return
 	}
 	if _, _, sport, dport, ok := f.Tuple(); ok {

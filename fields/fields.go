@@ -59,6 +59,10 @@ type Ctx struct {
 	// exit lacks from its enter event, as today's Falco, whose exit events carry the enter's
 	// parameters (the rules engine sets it; sysdig 0.29.3 does not do this).
 	ExitArgsFromEnter bool
+	// InspectorFilter is set while the command line's filter (libsinsp's inspector filter)
+	// runs: libsinsp evaluates it before it marks the event's fd name change, so
+	// fd.name_changed is false there.
+	InspectorFilter bool
 
 	enter   event.Event // the exit's enter event, decoded for ExitArgsFromEnter
 	scratch [4][]byte
@@ -99,6 +103,13 @@ type Arg struct {
 	N    int
 	HasN bool
 	Name string
+	// last is the value this reference extracted last, for fields whose sysdig filtercheck
+	// returns its previous value when it has nothing to read (each field in a format or a
+	// filter is a filtercheck of its own, as each Ref here).
+	last []byte
+	// rawType is the type of the parameter evt.rawarg.NAME resolved to: the first of that
+	// name in the event table, whatever event is read (argname.go).
+	rawType event.ParamType
 }
 
 // Ref is a field with its argument, ready to extract.

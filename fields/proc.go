@@ -146,6 +146,8 @@ func init() {
 			return u64(uint64(t.FDs().Len()))
 		}),
 		tfield("proc.fdlimit", KInt, "maximum number of fds", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(proc(c).FdLimit) }),
+		// The memory counters are the event's thread's own, as libsinsp reads them: a thread's
+		// clone exit and its brk/mmap/munmap exits set its copy, switch events the main thread's.
 		tfield("proc.vmsize", KUint, "virtual memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSizeKB)) }),
 		tfield("proc.vmrss", KUint, "resident memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmRssKB)) }),
 		tfield("proc.vmswap", KUint, "swapped memory (kB)", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return u64(uint64(t.VmSwapKB)) }),

@@ -127,6 +127,7 @@ func (l *Loop) Run() error {
 		}
 	}()
 	leading := true // container events before the first other event are consumed silently
+	l.State.SetFiltered(l.Filter != nil)
 	for {
 		if l.stopped.Load() {
 			return nil
@@ -166,9 +167,18 @@ func (l *Loop) Run() error {
 			continue
 		}
 		leading = false
+		// The filter sees the event before the parsers of events that do not modify the state
+		// (state.Inspector.Parsed), and before the fd's name change is marked.
+		ctx.InspectorFilter = true
+		pass := l.Filter == nil || (l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx))
+		ctx.InspectorFilter = false
+		if pass {
+			l.State.Parsed()
+		} else {
+			l.State.FilterRejected()
+		}
 		// State-only events update state and are not shown.
-		matched := ev.DumpFlags&capture.DumpStateOnly == 0 &&
-			(l.Filter == nil || (l.Filter.MayMatch(ev.Type) && l.Filter.Match(ctx)))
+		matched := pass && ev.DumpFlags&capture.DumpStateOnly == 0
 		if l.Dump != nil {
 			if flags, keep := DumpFlags(ev, matched, l.Fatfile); keep {
 				if err := l.Dump.Write(ev, flags); err != nil {

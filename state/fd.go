@@ -32,6 +32,9 @@ type FD struct {
 
 	sock  [40]byte
 	flags uint32
+	// oldName is the name when the fd was last looked up (Thread.FD), as libsinsp's
+	// m_oldname: a copy (dup) keeps its source's, a new fd has none (namechange.go).
+	oldName string
 }
 
 const (

@@ -56,6 +56,14 @@ type Inspector struct {
 	// cleanup is the thread of the last exit, whose stored enter goes before the next event
 	// unless the filter rejected that exit (FilteredOut).
 	cleanup *Thread
+	// evInfo is the last event's table entry, for FilterRejected (filterpass.go).
+	evInfo   *event.Info
+	filtered bool // a filter selects the events (SetFiltered)
+	// deferred is the event whose parsers wait for the filter (filterpass.go), on thread
+	// deferredT, an exit when deferredExit.
+	deferred     *event.Event
+	deferredT    *Thread
+	deferredExit bool
 
 	last *Thread // the last thread looked up: consecutive events mostly share one
 
@@ -420,12 +428,12 @@ func fdLocation(typ uint16) int {
 	return 0
 }
 
-// Process updates the state with one event and sets the inspector's event context.
-func (in *Inspector) Process(ev *event.Event) {
+// process updates the state with one event and sets the inspector's event context (Process,
+// namechange.go, adds fd.name_changed).
+func (in *Inspector) process(ev *event.Event) {
 	in.flushPending()
 	in.Thread, in.FD, in.FDNum, in.ErrCode = nil, nil, -1, 0
 	in.FDFallback = false
-	in.FDNameChanged = false
 	if in.purgeContainers {
 		in.maybePurgeContainers(ev.TS)
 	}
@@ -478,7 +486,9 @@ func (in *Inspector) Process(ev *event.Event) {
 	if ev.Type == 152 {
 		// libsinsp's reset stops at a switch: the thread's last call, its fd, its enter time
 		// and so the pairing and latency of the exit to come stay as they were.
-		in.parseEnter(ev, t)
+		if !in.deferParse(ev, t, false) {
+			in.parseEnter(ev, t)
+		}
 		return
 	}
 	if ev.IsEnter() {
@@ -499,7 +509,9 @@ func (in *Inspector) Process(ev *event.Event) {
 		if storesEnter(ev) {
 			t.storedEnter = ev.Type
 		}
-		in.parseEnter(ev, t)
+		if !in.deferParse(ev, t, false) {
+			in.parseEnter(ev, t)
+		}
 		return
 	}
 	in.cleanup = t
@@ -511,7 +523,9 @@ func (in *Inspector) Process(ev *event.Event) {
 	} else {
 		t.lastValid = false
 		in.FDNum = t.lastFd
-		in.parseExit(ev, t)
+		if !in.deferParse(ev, t, true) {
+			in.parseExit(ev, t)
+		}
 		in.fallbackFD(t, info)
 		return
 	}
@@ -530,7 +544,9 @@ func (in *Inspector) Process(ev *event.Event) {
 		in.FD = in.fdOf(t, t.lastFd)
 	}
 	in.FDNum = t.lastFd
-	in.parseExit(ev, t)
+	if !in.deferParse(ev, t, true) {
+		in.parseExit(ev, t)
+	}
 	in.fallbackFD(t, info)
 }
 

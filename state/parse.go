@@ -91,6 +91,10 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		in.parseExecve(ev, t)
 	case 15, 157, 217, 223, 183, 219, 225, 185, 221, 227, 335: // clone family
 		in.parseClone(ev, t)
+	case 141, 143: // getrlimit, setrlimit
+		in.parseRlimit(ev, t)
+	case 145: // prlimit
+		in.parsePrlimit(ev, t)
 	case 159, 161, 163, 165: // brk, mmap, mmap2, munmap report memory sizes
 		if v, ok := ev.Uint(1); ok {
 			t.VmSizeKB = uint32(v)
@@ -260,7 +264,6 @@ func (in *Inspector) parseOpen(ev *event.Event, t *Thread) {
 	}
 	f.Name = in.fullPath(t, name, dirfd, hasDirfd)
 	in.newFD(t, f)
-	in.FDNameChanged = true // the new fd got its name from this event
 }
 
 func (in *Inspector) parseDup(ev *event.Event, t *Thread, _ int) {

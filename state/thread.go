@@ -109,7 +109,11 @@ func (t *Thread) FD(fd int64) *FD {
 	if t.fdt == nil || fd < 0 {
 		return nil
 	}
-	return t.fdt.fds[fd]
+	f := t.fdt.fds[fd]
+	if f != nil {
+		f.oldName = f.Name // the name before this event parses (namechange.go)
+	}
+	return f
 }
 
 // IsMain reports whether this thread is its process's main thread.
