@@ -66,12 +66,27 @@ func usableTypes() []uint16 {
 		if in.Category&event.ECInternal != 0 || ex.Category&event.ECInternal != 0 {
 			continue
 		}
-		if !generable(in) || !generable(ex) {
+		if !generable(in) || !generable(ex) || avoided(in) {
 			continue
 		}
 		out = append(out, t)
 	}
 	return out
+}
+
+// avoided are events sysdig 0.29.3 cannot replay although a kernel may record them; generated,
+// they make sysdig exit non-zero, so the capture is refused and its fuzzing wasted.
+//   - container (JSON): the payload is libsinsp's own container JSON, which sysdig parses and
+//     on any parse error stops the whole capture ("Invalid JSON encountered while parsing
+//     container info", exit 1). Random strings there are not what a capture holds.
+//   - bpf: the exit's res_or_fd is PT_DYN; sysdig prints it as INVALID DYNAMIC PARAMETER and
+//     %evt.res on it dereferences nothing and segfaults (signal 11 in the -p mode), although
+//     the probe does write such exits. Steered around: sysdig's crash, not a generator bug.
+func avoided(in *event.Info) bool {
+	if in.Name == "bpf" {
+		return true
+	}
+	return in.Name == "container" && len(in.Params) == 1 && in.Params[0].Name == "json"
 }
 
 func generable(in *event.Info) bool {

@@ -82,8 +82,20 @@ func Generate(seed int64) *Capture {
 // thread's event between).
 func (g *gen) pair(c *Capture, t uint16, tid int64) {
 	r := g.r
-	if r.Intn(10) > 0 {
-		c.Events = append(c.Events, g.ev(t, tid, nil))
+	// An old-version openat exit (type 103, written by drivers before 0.29) without its enter
+	// segfaults sysdig 0.29.3: its parser reads the name from the enter it did not find. Old
+	// versions carry their enter always, as the drivers that wrote them did.
+	if r.Intn(10) > 0 || event.Lookup(t).Flags&event.EFOldVersion != 0 {
+		var over map[int][]byte
+		if event.Lookup(t).Name == "execveat" {
+			// sysdig 0.29.3 segfaults on every execveat exit whose enter has a relative
+			// pathname (with AT_FDCWD, a known or an unknown dirfd alike): its exit parser
+			// resolves the dirfd through the stored enter event, which has no thread. A
+			// kernel does record such calls; the generator keeps execveat's pathname absolute
+			// so that the capture is not refused (relative paths are fuzzed in openat & co).
+			over = map[int][]byte{1: append([]byte("/"+g.name()), 0)}
+		}
+		c.Events = append(c.Events, g.ev(t, tid, over))
 	}
 	if r.Intn(6) == 0 {
 		c.Events = append(c.Events, g.ev(152, g.tid(), nil))
