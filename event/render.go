@@ -36,6 +36,34 @@ type Resolver interface {
 	Cwd() (string, bool)
 	// DirFdPath is the path of a directory fd, ending in '/', or "".
 	DirFdPath(fd int64) string
+	// Storage is libsinsp's parameter string storage for this inspector, or nil.
+	Storage() *Storage
+}
+
+// Storage holds the sizes of libsinsp's two parameter string buffers (event.cpp at e5c53d64:
+// m_paramstr_storage and m_resolved_paramstr_storage, 1024 bytes each at first). One event
+// object renders every event, so the sizes live as long as the inspector: a value and a resolved
+// form print cut to size - 1 bytes, and rendering a longer string, buffer, path, fd name or
+// comm grows them for the rest of the capture, so a cut depends on what printed before.
+type Storage struct{ Param, Resolved int }
+
+// NewStorage is the storage as an inspector starts.
+func NewStorage() Storage { return Storage{1024, 1024} }
+
+// cut keeps at most n - 1 bytes of what was appended after start, as a snprintf into a buffer
+// of n bytes does.
+func cut(b []byte, start, n int) []byte {
+	if len(b)-start > n-1 {
+		b = b[:start+n-1]
+	}
+	return b
+}
+
+func storage(r Resolver) *Storage {
+	if r == nil {
+		return nil
+	}
+	return r.Storage()
 }
 
 // PPM address families as stored in sockaddr and tuple parameters.
@@ -94,6 +122,7 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		}
 		if fd >= 0 {
 			if tc, l4, name, ok := r.FD(fd); ok {
+				start := len(res)
 				res = append(res, '<')
 				if tc != 0 {
 					res = append(res, tc)
@@ -102,7 +131,16 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 					res = append(res, l4)
 				}
 				res = append(res, '>')
+				n := len(res)
 				res = appendSanitized(res, name)
+				// render_fd grows the resolved storage to the name alone: "<f>" and a
+				// name of 1021 bytes or more lose their last bytes.
+				if st := r.Storage(); st != nil {
+					if l := len(res) - n; l >= st.Resolved {
+						st.Resolved = l + 1
+					}
+					res = cut(res, start, st.Resolved)
+				}
 			}
 		} else if fd == atFdcwd {
 			res = append(res, "AT_FDCWD"...)
@@ -115,6 +153,9 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		val = strconv.AppendInt(val, pid, 10)
 		if r != nil {
 			if c, ok := r.Comm(pid); ok {
+				if st := r.Storage(); st != nil && len(c) >= st.Resolved {
+					st.Resolved = len(c) + 1
+				}
 				res = append(res, c...)
 			}
 		}
@@ -129,6 +170,11 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		}
 		return val, res
 	case PTCharbuf:
+		// The storage grows to the stored length (its NUL included) before the copy: a
+		// string is never cut, but later paths may then be longer.
+		if st := storage(r); st != nil && len(p) > st.Param {
+			st.Param = len(p)
+		}
 		return append(val, CString(p)...), res
 	case PTFspath, PTFsrelpath:
 		s := CString(p)
@@ -137,22 +183,44 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		if r == nil {
 			return val, res
 		}
+		st := r.Storage()
+		if st != nil {
+			val = cut(val, start, st.Param)
+		}
 		cwd, ok := r.Cwd()
 		if !ok {
 			return val, append(res, val[start:]...)
 		}
-		if string(s) == "<NA>" || (len(s) > 0 && s[0] == '/') {
+		if string(s) == "<NA>" {
 			return val, res
 		}
-		if pi.Type == PTFsrelpath && pi.DirFd >= 0 && pi.DirFd < e.nparams {
+		absolute := len(s) > 0 && s[0] == '/'
+		// get_base_dir: the dirfd index must name an fd parameter (openat2's enter names its
+		// own name parameter: the cwd then).
+		if pi.Type == PTFsrelpath && pi.DirFd >= 0 && pi.DirFd < e.nparams && e.Info.Params[pi.DirFd].Type == PTFd {
 			if dfd, ok := DecodeInt(e.Param(pi.DirFd)); ok && dfd != atFdcwd {
 				cwd = r.DirFdPath(dfd)
 			}
+		}
+		// The resolved storage grows to hold the directory and the stored parameter (its
+		// NUL included), absolute or not, so concatenate_paths never finds it too short.
+		if st != nil && len(p)+len(cwd) >= st.Resolved {
+			st.Resolved = len(p) + len(cwd) + 1
+		}
+		if absolute {
+			return val, res
 		}
 		return val, AppendJoinPath(res, cwd, s)
 	case PTBytebuf:
 		start := len(val)
 		val = AppendBuffer(val, p, f)
+		// binary_buffer_to_string fills the storage and it doubles while the rendering
+		// does not fit (reaches size - 1).
+		if st := storage(r); st != nil {
+			for len(val)-start >= st.Param-1 {
+				st.Param *= 2
+			}
+		}
 		if maxLen > 0 && f == BufNormal && len(val)-start > maxLen {
 			val = val[:start+maxLen]
 			if maxLen > 3 {
@@ -160,10 +228,17 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 			}
 		}
 		return val, res
-	case PTSockaddr:
-		return appendSockaddr(val, p), res
-	case PTSocktuple:
-		return appendTuple(val, p), res
+	case PTSockaddr, PTSocktuple:
+		start := len(val)
+		if pi.Type == PTSockaddr {
+			val = appendSockaddr(val, p)
+		} else {
+			val = appendTuple(val, p)
+		}
+		if st := storage(r); st != nil {
+			val = cut(val, start, st.Param)
+		}
+		return val, res
 	case PTFdlist:
 		if r == nil || len(p) < 2 {
 			return val, res

@@ -159,6 +159,7 @@ func (fakeResolver) User(uid uint32) (string, bool)         { return "", false }
 func (fakeResolver) Group(gid uint32) (string, bool)        { return "", false }
 func (fakeResolver) Cwd() (string, bool)                    { return "/", true }
 func (fakeResolver) DirFdPath(fd int64) string              { return "" }
+func (fakeResolver) Storage() *Storage                      { return nil }
 
 // TestSockaddrV6Mapped: an AF_INET6 sockaddr prints in inet_ntop's form, as sysdig: a
 // v4-mapped address keeps its ::ffff: prefix (connect's addr, a bound socket's name).

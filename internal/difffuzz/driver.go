@@ -139,7 +139,7 @@ func Signature(r Result) string {
 		}
 		if i >= 0 {
 			typ, _, _ = strings.Cut(line[i+4:], " ")
-			typ = line[i+2:i+3] + typ
+			typ += map[byte]string{'>': "_e", '<': "_x"}[line[i+2]] // names a directory
 		}
 	}
 	return fmt.Sprintf("mode%d_%s", r.Mode, typ)
