@@ -13,8 +13,10 @@ import (
 )
 
 // Fields is the -p list covering every field class the comparison checks. Display fields only:
-// sysdig refuses a filter-only one (fd.net...) in -p, which would refuse every capture.
-const Fields = "%evt.num %evt.type %evt.dir %evt.res %evt.rawres %evt.failed %evt.latency %evt.reltime " +
+// sysdig refuses a filter-only one (fd.net...) in -p, which would refuse every capture. The '*'
+// prints every event: without it sysdig skips an event any field is missing from, which with
+// this many fields (proc.pname, fd.sip...) is nearly every event.
+const Fields = "*%evt.num %evt.type %evt.dir %evt.res %evt.rawres %evt.failed %evt.latency %evt.reltime " +
 	"%evt.args %evt.info %evt.cpu %evt.is_io %evt.category %proc.pid %proc.ppid %proc.name " +
 	"%proc.exe %proc.args %proc.cmdline %proc.cwd %proc.vpid %proc.pname %proc.exepath %thread.tid " +
 	"%thread.vtid %thread.ismain %fd.num %fd.type %fd.typechar %fd.name %fd.directory %fd.filename " +
