@@ -294,10 +294,17 @@ func (in *Inspector) Group(gid uint32) *Group { return in.groups[gid] }
 
 // MainThread returns the thread's process main thread (itself when it is one, or unknown).
 func (in *Inspector) MainThread(t *Thread) *Thread {
-	if t == nil || t.IsMain() || t.Pid < 0 {
+	if t == nil {
+		return nil
+	}
+	if m := t.mainCache; m != nil && in.threads[m.Tid] == m {
+		return m
+	}
+	if t.IsMain() || t.Pid < 0 {
 		return t
 	}
 	if m := in.threads[t.Pid]; m != nil {
+		t.mainCache = m
 		return m
 	}
 	return nil
@@ -541,7 +548,10 @@ func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
 
 func (in *Inspector) flushPending() {
 	if in.cleanup != nil {
+		// libsinsp's event_cleanup frees the enter event an exit used: a second exit of the
+		// same call (no enter between) finds none and uses its own parameters.
 		in.cleanup.storedEnter = 0
+		in.cleanup.lastEnter = in.cleanup.lastEnter[:0]
 		in.cleanup = nil
 	}
 	if in.pendingFD >= 0 && in.pendingFDT != nil {

@@ -75,6 +75,12 @@ type Thread struct {
 
 	fdt *FDTable
 
+	// mainCache is libsinsp's m_main_thread: the main thread the first lookup found (or made as
+	// a placeholder), which get_main_thread returns while it lives, before looking at the pid
+	// again. An execve exit that changes the pid thus leaves the thread with its old process's
+	// main thread (its cwd) once it was looked up.
+	mainCache *Thread
+
 	// nchilds is libsinsp's m_nchilds: for a main thread, its process's other threads
 	// (CLONE_THREAD) in the table. A main thread that exits while it has some stays in the
 	// table, so that they still find their process.

@@ -137,7 +137,9 @@ func (in *Inspector) mainOrPlaceholder(t *Thread) *Thread {
 	if t.Pid < 0 || in.threads[t.Tid] != t {
 		return nil // a thread outside the table (a container event's) has no process
 	}
-	return in.threadOrPlaceholder(t.Pid)
+	m := in.threadOrPlaceholder(t.Pid)
+	t.mainCache = m
+	return m
 }
 
 // parseSwitch is libsinsp's parse_context_switch: the page faults are the thread's, the

@@ -2,6 +2,7 @@ package difffuzz
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
 )
 
 // Fields is the -p list covering every field class the comparison checks. Display fields only:
@@ -152,7 +154,7 @@ func Signature(r Result) string {
 // replayed: the other modes of a smaller capture do not matter to its case.
 func Minimize(sysdig, gosysdig, dir string, c *Capture, mode int, deadline time.Time) *Capture {
 	still := func(t *Capture) bool {
-		if !deadline.IsZero() && time.Now().After(deadline) {
+		if !deadline.IsZero() && time.Now().After(deadline) || !oldExitsPaired(t) {
 			return false
 		}
 		file, err := write(dir, t)
@@ -183,6 +185,22 @@ func Minimize(sysdig, gosysdig, dir string, c *Capture, mode int, deadline time.
 		}
 	}
 	return cur
+}
+
+// oldExitsPaired reports whether every old-version exit follows its enter in its thread, as the
+// generator writes them: dropping the enter makes sysdig read a stale or missing enter event
+// (garbage names, or a crash), so a smaller capture without it is no case.
+func oldExitsPaired(c *Capture) bool {
+	last := map[int64]uint16{}
+	for _, raw := range c.Events {
+		typ := binary.LittleEndian.Uint16(raw[20:])
+		tid := int64(binary.LittleEndian.Uint64(raw[8:]))
+		if info := event.Lookup(typ); info != nil && typ%2 == 1 && info.Flags&event.EFOldVersion != 0 && last[tid] != typ-1 {
+			return false
+		}
+		last[tid] = typ
+	}
+	return true
 }
 
 // Save stores a minimized case under dir/name: the capture, the arguments (one per line) and
