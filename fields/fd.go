@@ -1,7 +1,7 @@
 package fields
 
 import (
-	"strings"
+	"bytes"
 
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
@@ -107,7 +107,9 @@ func init() {
 				}
 			}
 			if f != nil {
-				return sstr(f.Name)
+				// libsinsp sanitizes fd names as it extracts them (bytes outside 0x20..0x7e
+				// dropped), unlike process names.
+				return bstr(c.keep(0, event.AppendSanitized(c.buf(0), unsafeBytes(f.Name))))
 			}
 			return nullFDName(c)
 		}},
@@ -116,7 +118,17 @@ func init() {
 			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
-			return sstr(f.Name[strings.LastIndexByte(f.Name, '/')+1:])
+			// libsinsp: the sanitized name after its last '/', the whole name when it ends
+			// with one, "/" when it has none.
+			b := event.AppendSanitized(c.buf(0), unsafeBytes(f.Name))
+			i := bytes.LastIndexByte(b, '/')
+			switch {
+			case i < 0:
+				return sstr("/")
+			case i < len(b)-1:
+				b = b[i+1:]
+			}
+			return bstr(c.keep(0, b))
 		}),
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
@@ -222,6 +234,9 @@ func nullFDName(c *Ctx) (Value, bool) {
 			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
 		}
 		return bstr(v)
+	case 23, 27, 57, 247, 249: // connect, accept, accept4, accept_5, accept4_5: the tuple as printed
+		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, c.resolver())
+		return bstr(c.keep(0, v))
 	}
 	return sstr("")
 }

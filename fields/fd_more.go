@@ -2,28 +2,15 @@ package fields
 
 import (
 	"strconv"
-	"strings"
 
+	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
 )
-
-// fdDirectory is the directory part of a file name as sysdig computes it: up to the last slash,
-// "/" when there is none (or only the leading one).
-func fdDirectory(name string) string {
-	i := strings.LastIndexByte(name, '/')
-	if i <= 0 {
-		return "/"
-	}
-	if i < len(name)-1 {
-		return name[:i]
-	}
-	return name
-}
 
 // nullFDTypeChar is fd.typechar for events whose fd is unknown: the type the call creates.
 func nullFDTypeChar(typ uint16) string {
 	switch typ &^ 1 {
-	case evOpenE, evOpenatE, evOpenat2E, evCreatE:
+	case evOpenE, evOpenatE, evOpenat2E, evCreatE, evOpenat2NewX - 1: // openat_2 and openat2 both
 		return "f"
 	case 18, 26, 246, 56, 248: // socket, accept, accept_5, accept4, accept4_5
 		return "4"
@@ -75,10 +62,11 @@ func fdDirectoryValue(c *Ctx) (Value, bool) {
 	if !isFileType(f) {
 		return Value{}, false
 	}
+	name := c.keep(2, event.AppendSanitized(c.buf(2), unsafeBytes(f.Name))) // as fd.name
 	if f.TypeChar() == 'd' {
-		return sstr(f.Name)
+		return bstr(name)
 	}
-	return sstr(fdDirectory(f.Name))
+	return bstr(fdDirectoryBytes(name))
 }
 
 func fdDirectoryBytes(name []byte) []byte {

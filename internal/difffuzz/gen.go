@@ -125,6 +125,17 @@ func (g *gen) name() string {
 	return string(b)
 }
 
+// strings is an args, env or cgroups buffer as the kernel writes it: strings each ended by a
+// NUL. sysdig splits it at the NULs and reads its last string up to a NUL even past the
+// parameter (into the next one's bytes), so a buffer without the final NUL is no capture's.
+func (g *gen) strings() []byte {
+	var b []byte
+	for n := g.r.Intn(4); n > 0; n-- {
+		b = append(append(b, g.name()...), 0)
+	}
+	return b
+}
+
 func (g *gen) tid() int64 { return g.tids[g.r.Intn(len(g.tids))] }
 
 func (g *gen) fd() int64 {
@@ -293,6 +304,9 @@ func (g *gen) ev(t uint16, tid int64, over map[int][]byte) []byte {
 	vals := make([][]byte, len(info.Params))
 	for i := range info.Params {
 		vals[i] = g.value(&info.Params[i])
+		if p := &info.Params[i]; p.Type == event.PTBytebuf && (p.Name == "args" || p.Name == "env" || p.Name == "cgroups") {
+			vals[i] = g.strings()
+		}
 		if v, ok := over[i]; ok {
 			vals[i] = v
 		}
