@@ -563,52 +563,72 @@ func appendBase64(dst, p []byte) []byte {
 	return dst
 }
 
-// AppendJoinPath joins a directory (ending in '/') and a relative path the way sysdig's
-// concatenate_paths does: "." and empty components vanish, ".." drops the previous component,
-// and no trailing '/' is left except for the root itself.
+// AppendJoinPath joins a directory and a relative path as libsinsp's concatenate_paths does
+// (utils.cpp at e5c53d64, copy_and_sanitize_path), byte by byte on the joined buffer: the
+// directory is copied as it is, then the path: "./" and a final "." vanish, "../" and a final
+// ".." go back to the '/' before the last one written (never before the buffer's second byte,
+// and into the directory too), a '/' after a '/' is dropped, a byte g_invalidchar rejects becomes
+// '.', and one final '/' is removed unless it is the only byte. A ".." followed by anything else
+// stays. A caller joins an absolute path as "/" and the path's rest.
 func AppendJoinPath(dst []byte, dir string, rel []byte) []byte {
-	start := len(dst)
+	base := len(dst)
 	dst = append(dst, dir...)
-	root := start
-	if len(dst) > start && dst[start] == '/' {
-		root = start + 1 // never remove the leading '/'
-	}
-	for i := 0; i <= len(rel); {
-		j := i
-		for j < len(rel) && rel[j] != '/' {
-			j++
+	at := func(i int) byte { // the path's byte i, NUL past its end
+		if i < len(rel) {
+			return rel[i]
 		}
-		seg := rel[i:j]
+		return 0
+	}
+	// rewind_to_parent_path
+	rewind := func() {
+		tc := len(dst)
+		if tc <= base+1 {
+			return
+		}
+		tc--
+		for tc >= base+1 && dst[tc-1] != '/' {
+			tc--
+		}
+		dst = dst[:tc]
+	}
+	for pc := 0; ; {
+		c := at(pc)
 		switch {
-		case len(seg) == 0 || string(seg) == ".":
-		case string(seg) == "..":
-			k := len(dst)
-			for k > root && dst[k-1] == '/' {
-				k--
+		case c == 0:
+			if n := len(dst); n > base+1 && dst[n-1] == '/' {
+				dst = dst[:n-1]
 			}
-			for k > root && dst[k-1] != '/' {
-				k--
+			return dst
+		case invalidChar(c):
+			dst = append(dst, '.')
+			pc++
+		case c == '.' && at(pc+1) == '.' && at(pc+2) == '/':
+			rewind()
+			pc += 3
+		case c == '.' && at(pc+1) == '.':
+			if at(pc+2) == 0 {
+				rewind()
+			} else {
+				dst = append(dst, '.', '.')
 			}
-			dst = dst[:k]
-		default:
-			if len(dst) > start && dst[len(dst)-1] != '/' {
+			pc += 2
+		case c == '.' && at(pc+1) == '/':
+			pc += 2
+		case c == '.':
+			if at(pc+1) != 0 {
+				dst = append(dst, '.')
+			}
+			pc++
+		case c == '/':
+			if n := len(dst); !(n > base && dst[n-1] == '/') {
 				dst = append(dst, '/')
 			}
-			// libsinsp's copy_and_sanitize_path writes '.' for each byte g_invalidchar
-			// rejects in the joined part (never in the base directory).
-			for _, c := range seg {
-				if invalidChar(c) {
-					c = '.'
-				}
-				dst = append(dst, c)
-			}
+			pc++
+		default:
+			dst = append(dst, c)
+			pc++
 		}
-		i = j + 1
 	}
-	for len(dst) > root && dst[len(dst)-1] == '/' {
-		dst = dst[:len(dst)-1]
-	}
-	return dst
 }
 
 func appendIPv4(dst []byte, b []byte) []byte {

@@ -35,6 +35,14 @@ func TestAppendJoinPath(t *testing.T) {
 		{"/", "", "/"},
 		{"/", "root/.pyenv/plugins/", "/root/.pyenv/plugins"},
 		{"/a/", "../../..", "/"},
+		// libsinsp's byte-wise quirks: "..x" and ".x" stay, a relative base loses its
+		// whole last part to "..", an empty one nothing, "<UNKNOWN>" (no '/') all of it.
+		{"/a/", "..x/.y", "/a/..x/.y"},
+		{"dir/x", "../y", "dir/y"},
+		{"", "../../passwd", "passwd"},
+		{"<UNKNOWN>", "a/../b", "b"},
+		{"/a/", "b/", "/a/b"},
+		{"/a/", "caf\xc3\xa9", "/a/caf.."},
 	} {
 		if got := string(AppendJoinPath(nil, tc.dir, []byte(tc.rel))); got != tc.want {
 			t.Errorf("join(%q, %q) = %q, want %q", tc.dir, tc.rel, got, tc.want)

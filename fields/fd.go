@@ -230,8 +230,11 @@ func nullFDName(c *Ctx) (Value, bool) {
 		if len(r) > 0 {
 			return bstr(r)
 		}
-		if len(v) > 0 && v[0] == '/' { // absolute names are normalized too
-			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
+		// open and creat print the parameter as it prints (an absolute name as it is);
+		// openat_2 and openat2 join it as their parser does, from the raw bytes (each one
+		// g_invalidchar rejects a '.').
+		if raw := event.CString(c.Ev.Param(i)); (c.Ev.Type == 307 || c.Ev.Type == 327) && len(raw) > 0 && raw[0] == '/' {
+			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", raw[1:])))
 		}
 		return bstr(v)
 	case 23, 27, 57, 247, 249: // connect, accept, accept4, accept_5, accept4_5: the tuple as printed

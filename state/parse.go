@@ -311,10 +311,7 @@ func (in *Inspector) parseSetID(ev *event.Event, t *Thread) {
 	if !ok {
 		return
 	}
-	m := in.MainThread(t)
-	if m == nil {
-		m = t
-	}
+	m := t // libsinsp sets the thread's own ids (get_thread_info), not its main thread's
 	switch ev.Type {
 	case 199:
 		m.Uid = uint32(v)
