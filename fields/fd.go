@@ -224,17 +224,15 @@ func nullFDName(c *Ctx) (Value, bool) {
 		if i < 0 {
 			break
 		}
+		if c.Ev.Type == 307 || c.Ev.Type == 327 {
+			return bstr(c.keep(2, openatName(c, i)))
+		}
+		// open and creat: the parameter as it prints, resolved (an absolute name as it is).
 		v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, c.resolver())
 		c.keep(0, v)
 		c.keep(1, r)
 		if len(r) > 0 {
 			return bstr(r)
-		}
-		// open and creat print the parameter as it prints (an absolute name as it is);
-		// openat_2 and openat2 join it as their parser does, from the raw bytes (each one
-		// g_invalidchar rejects a '.').
-		if raw := event.CString(c.Ev.Param(i)); (c.Ev.Type == 307 || c.Ev.Type == 327) && len(raw) > 0 && raw[0] == '/' {
-			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", raw[1:])))
 		}
 		return bstr(v)
 	case 23, 27, 57, 247, 249: // connect, accept, accept4, accept_5, accept4_5: the tuple as printed
@@ -242,6 +240,40 @@ func nullFDName(c *Ctx) (Value, bool) {
 		return bstr(c.keep(0, v))
 	}
 	return sstr("")
+}
+
+// openatName is extract_fdname_from_creator's name for openat_2 and openat2 exits: the exit's
+// raw name joined as parse_dirfd and concatenate_paths join it (the cwd for AT_FDCWD, the
+// dirfd's name and '/', "<UNKNOWN>" for a dirfd the table lacks; SCAP_MAX_PATH_SIZE), then
+// sanitized.
+func openatName(c *Ctx, i int) []byte {
+	p := c.Ev.Param(i)
+	raw := event.CString(p)
+	dirfd, _ := c.Ev.Int(1)
+	var dir string
+	switch {
+	case len(raw) > 0 && raw[0] == '/':
+		dir = "."
+	case dirfd == -100: // AT_FDCWD
+		dir = c.In.Cwd(c.In.Thread)
+	default:
+		if f := c.In.Thread.FD(dirfd); f != nil {
+			dir = f.Name + "/"
+		} else {
+			dir = "<UNKNOWN>"
+		}
+	}
+	if len(dir)+len(p)+1 > 1024 {
+		return append(c.buf(2), "/PATH_TOO_LONG"...)
+	}
+	var b []byte
+	if len(raw) > 0 && raw[0] == '/' {
+		b = event.AppendJoinPath(c.buf(3), "/", raw[1:])
+	} else {
+		b = event.AppendJoinPath(c.buf(3), dir, raw)
+	}
+	c.keep(3, b)
+	return event.AppendSanitized(c.buf(2), b)
 }
 
 // localIsSource tells which side of a connection-type socket's tuple is this machine, as

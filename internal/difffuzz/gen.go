@@ -214,7 +214,7 @@ func (g *gen) value(p *event.Param) []byte {
 		return le(8, uint64(g.fd()))
 	case event.PTPid:
 		if g.r.Intn(8) == 0 {
-			return le(8, uint64(g.r.Intn(100000)))
+			return le(8, uint64(pidBase+g.r.Intn(100000)))
 		}
 		return le(8, uint64(g.tid()))
 	case event.PTSyscallid:
