@@ -147,6 +147,10 @@ func (in *Inspector) setCwd(t *Thread, path string, rawLen int) {
 	var full string
 	if pathTooLong(len(in.Cwd(t)), rawLen) {
 		full = pathTooLongName
+	} else if rawLen == 0 {
+		// concatenate_paths takes a path of no bytes (an fd with no name: fchdir to an
+		// inotify fd) as an absolute one: the cwd becomes "" and then "/".
+		full = "/"
 	} else if strings.HasPrefix(path, "/") {
 		full = string(event.AppendJoinPath(nil, "/", []byte(path[1:])))
 	} else {
