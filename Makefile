@@ -71,9 +71,9 @@ fuzz:
 
 # Differential fuzzing against sysdig 0.29.3 (internal/difffuzz): random valid captures from the
 # event table, replayed by both with the default format, -j and a field list covering every class;
-# each difference is minimised into testdata/difffuzz (replayed by TestDiffFuzzCases without
-# sysdig). Run for DIFFFUZZ_TIME; make test replays the saved cases only (the fuzzer itself still
-# finds differences on most seeds, nearly all in socket parsing: issue 12).
+# the first seed of each kind of difference is minimised into testdata/difffuzz (replayed by
+# TestDiffFuzzCases without sysdig). Run for DIFFFUZZ_TIME; make test runs it for 2 minutes
+# (differences fail it; their cases go to a temporary directory the log names).
 DIFFFUZZ_TIME ?= 10m
 difffuzz:
 	DIFFFUZZ_TIME=$(DIFFFUZZ_TIME) $(GO) test -count=1 -run '^TestDiffFuzz$$' -v -timeout 0 ./internal/difffuzz/ | grep -E '^(difffuzz:|---|FAIL|ok|PASS)|differs'

@@ -36,6 +36,34 @@ type Resolver interface {
 	Cwd() (string, bool)
 	// DirFdPath is the path of a directory fd, ending in '/', or "".
 	DirFdPath(fd int64) string
+	// Storage is libsinsp's parameter string storage for this inspector, or nil.
+	Storage() *Storage
+}
+
+// Storage holds the sizes of libsinsp's two parameter string buffers (event.cpp at e5c53d64:
+// m_paramstr_storage and m_resolved_paramstr_storage, 1024 bytes each at first). One event
+// object renders every event, so the sizes live as long as the inspector: a value and a resolved
+// form print cut to size - 1 bytes, and rendering a longer string, buffer, path, fd name or
+// comm grows them for the rest of the capture, so a cut depends on what printed before.
+type Storage struct{ Param, Resolved int }
+
+// NewStorage is the storage as an inspector starts.
+func NewStorage() Storage { return Storage{1024, 1024} }
+
+// cut keeps at most n - 1 bytes of what was appended after start, as a snprintf into a buffer
+// of n bytes does.
+func cut(b []byte, start, n int) []byte {
+	if len(b)-start > n-1 {
+		b = b[:start+n-1]
+	}
+	return b
+}
+
+func storage(r Resolver) *Storage {
+	if r == nil {
+		return nil
+	}
+	return r.Storage()
 }
 
 // PPM address families as stored in sockaddr and tuple parameters.
@@ -94,6 +122,7 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		}
 		if fd >= 0 {
 			if tc, l4, name, ok := r.FD(fd); ok {
+				start := len(res)
 				res = append(res, '<')
 				if tc != 0 {
 					res = append(res, tc)
@@ -102,7 +131,16 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 					res = append(res, l4)
 				}
 				res = append(res, '>')
+				n := len(res)
 				res = appendSanitized(res, name)
+				// render_fd grows the resolved storage to the name alone: "<f>" and a
+				// name of 1021 bytes or more lose their last bytes.
+				if st := r.Storage(); st != nil {
+					if l := len(res) - n; l >= st.Resolved {
+						st.Resolved = l + 1
+					}
+					res = cut(res, start, st.Resolved)
+				}
 			}
 		} else if fd == atFdcwd {
 			res = append(res, "AT_FDCWD"...)
@@ -115,6 +153,9 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		val = strconv.AppendInt(val, pid, 10)
 		if r != nil {
 			if c, ok := r.Comm(pid); ok {
+				if st := r.Storage(); st != nil && len(c) >= st.Resolved {
+					st.Resolved = len(c) + 1
+				}
 				res = append(res, c...)
 			}
 		}
@@ -129,6 +170,11 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		}
 		return val, res
 	case PTCharbuf:
+		// The storage grows to the stored length (its NUL included) before the copy: a
+		// string is never cut, but later paths may then be longer.
+		if st := storage(r); st != nil && len(p) > st.Param {
+			st.Param = len(p)
+		}
 		return append(val, CString(p)...), res
 	case PTFspath, PTFsrelpath:
 		s := CString(p)
@@ -137,22 +183,44 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 		if r == nil {
 			return val, res
 		}
+		st := r.Storage()
+		if st != nil {
+			val = cut(val, start, st.Param)
+		}
 		cwd, ok := r.Cwd()
 		if !ok {
 			return val, append(res, val[start:]...)
 		}
-		if string(s) == "<NA>" || (len(s) > 0 && s[0] == '/') {
+		if string(s) == "<NA>" {
 			return val, res
 		}
-		if pi.Type == PTFsrelpath && pi.DirFd >= 0 && pi.DirFd < e.nparams {
+		absolute := len(s) > 0 && s[0] == '/'
+		// get_base_dir: the dirfd index must name an fd parameter (openat2's enter names its
+		// own name parameter: the cwd then).
+		if pi.Type == PTFsrelpath && pi.DirFd >= 0 && pi.DirFd < e.nparams && e.Info.Params[pi.DirFd].Type == PTFd {
 			if dfd, ok := DecodeInt(e.Param(pi.DirFd)); ok && dfd != atFdcwd {
 				cwd = r.DirFdPath(dfd)
 			}
+		}
+		// The resolved storage grows to hold the directory and the stored parameter (its
+		// NUL included), absolute or not, so concatenate_paths never finds it too short.
+		if st != nil && len(p)+len(cwd) >= st.Resolved {
+			st.Resolved = len(p) + len(cwd) + 1
+		}
+		if absolute {
+			return val, res
 		}
 		return val, AppendJoinPath(res, cwd, s)
 	case PTBytebuf:
 		start := len(val)
 		val = AppendBuffer(val, p, f)
+		// binary_buffer_to_string fills the storage and it doubles while the rendering
+		// does not fit (reaches size - 1).
+		if st := storage(r); st != nil {
+			for len(val)-start >= st.Param-1 {
+				st.Param *= 2
+			}
+		}
 		if maxLen > 0 && f == BufNormal && len(val)-start > maxLen {
 			val = val[:start+maxLen]
 			if maxLen > 3 {
@@ -160,10 +228,17 @@ func (e *Event) appendTyped(val, res []byte, i int, pi *Param, pf PrintFmt, p []
 			}
 		}
 		return val, res
-	case PTSockaddr:
-		return appendSockaddr(val, p), res
-	case PTSocktuple:
-		return appendTuple(val, p), res
+	case PTSockaddr, PTSocktuple:
+		start := len(val)
+		if pi.Type == PTSockaddr {
+			val = appendSockaddr(val, p)
+		} else {
+			val = appendTuple(val, p)
+		}
+		if st := storage(r); st != nil {
+			val = cut(val, start, st.Param)
+		}
+		return val, res
 	case PTFdlist:
 		if r == nil || len(p) < 2 {
 			return val, res
@@ -488,52 +563,72 @@ func appendBase64(dst, p []byte) []byte {
 	return dst
 }
 
-// AppendJoinPath joins a directory (ending in '/') and a relative path the way sysdig's
-// concatenate_paths does: "." and empty components vanish, ".." drops the previous component,
-// and no trailing '/' is left except for the root itself.
+// AppendJoinPath joins a directory and a relative path as libsinsp's concatenate_paths does
+// (utils.cpp at e5c53d64, copy_and_sanitize_path), byte by byte on the joined buffer: the
+// directory is copied as it is, then the path: "./" and a final "." vanish, "../" and a final
+// ".." go back to the '/' before the last one written (never before the buffer's second byte,
+// and into the directory too), a '/' after a '/' is dropped, a byte g_invalidchar rejects becomes
+// '.', and one final '/' is removed unless it is the only byte. A ".." followed by anything else
+// stays. A caller joins an absolute path as "/" and the path's rest.
 func AppendJoinPath(dst []byte, dir string, rel []byte) []byte {
-	start := len(dst)
+	base := len(dst)
 	dst = append(dst, dir...)
-	root := start
-	if len(dst) > start && dst[start] == '/' {
-		root = start + 1 // never remove the leading '/'
-	}
-	for i := 0; i <= len(rel); {
-		j := i
-		for j < len(rel) && rel[j] != '/' {
-			j++
+	at := func(i int) byte { // the path's byte i, NUL past its end
+		if i < len(rel) {
+			return rel[i]
 		}
-		seg := rel[i:j]
+		return 0
+	}
+	// rewind_to_parent_path
+	rewind := func() {
+		tc := len(dst)
+		if tc <= base+1 {
+			return
+		}
+		tc--
+		for tc >= base+1 && dst[tc-1] != '/' {
+			tc--
+		}
+		dst = dst[:tc]
+	}
+	for pc := 0; ; {
+		c := at(pc)
 		switch {
-		case len(seg) == 0 || string(seg) == ".":
-		case string(seg) == "..":
-			k := len(dst)
-			for k > root && dst[k-1] == '/' {
-				k--
+		case c == 0:
+			if n := len(dst); n > base+1 && dst[n-1] == '/' {
+				dst = dst[:n-1]
 			}
-			for k > root && dst[k-1] != '/' {
-				k--
+			return dst
+		case invalidChar(c):
+			dst = append(dst, '.')
+			pc++
+		case c == '.' && at(pc+1) == '.' && at(pc+2) == '/':
+			rewind()
+			pc += 3
+		case c == '.' && at(pc+1) == '.':
+			if at(pc+2) == 0 {
+				rewind()
+			} else {
+				dst = append(dst, '.', '.')
 			}
-			dst = dst[:k]
-		default:
-			if len(dst) > start && dst[len(dst)-1] != '/' {
+			pc += 2
+		case c == '.' && at(pc+1) == '/':
+			pc += 2
+		case c == '.':
+			if at(pc+1) != 0 {
+				dst = append(dst, '.')
+			}
+			pc++
+		case c == '/':
+			if n := len(dst); !(n > base && dst[n-1] == '/') {
 				dst = append(dst, '/')
 			}
-			// libsinsp's copy_and_sanitize_path writes '.' for each byte g_invalidchar
-			// rejects in the joined part (never in the base directory).
-			for _, c := range seg {
-				if invalidChar(c) {
-					c = '.'
-				}
-				dst = append(dst, c)
-			}
+			pc++
+		default:
+			dst = append(dst, c)
+			pc++
 		}
-		i = j + 1
 	}
-	for len(dst) > root && dst[len(dst)-1] == '/' {
-		dst = dst[:len(dst)-1]
-	}
-	return dst
 }
 
 func appendIPv4(dst []byte, b []byte) []byte {

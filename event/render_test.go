@@ -35,6 +35,14 @@ func TestAppendJoinPath(t *testing.T) {
 		{"/", "", "/"},
 		{"/", "root/.pyenv/plugins/", "/root/.pyenv/plugins"},
 		{"/a/", "../../..", "/"},
+		// libsinsp's byte-wise quirks: "..x" and ".x" stay, a relative base loses its
+		// whole last part to "..", an empty one nothing, "<UNKNOWN>" (no '/') all of it.
+		{"/a/", "..x/.y", "/a/..x/.y"},
+		{"dir/x", "../y", "dir/y"},
+		{"", "../../passwd", "passwd"},
+		{"<UNKNOWN>", "a/../b", "b"},
+		{"/a/", "b/", "/a/b"},
+		{"/a/", "caf\xc3\xa9", "/a/caf.."},
 	} {
 		if got := string(AppendJoinPath(nil, tc.dir, []byte(tc.rel))); got != tc.want {
 			t.Errorf("join(%q, %q) = %q, want %q", tc.dir, tc.rel, got, tc.want)
@@ -159,6 +167,7 @@ func (fakeResolver) User(uid uint32) (string, bool)         { return "", false }
 func (fakeResolver) Group(gid uint32) (string, bool)        { return "", false }
 func (fakeResolver) Cwd() (string, bool)                    { return "/", true }
 func (fakeResolver) DirFdPath(fd int64) string              { return "" }
+func (fakeResolver) Storage() *Storage                      { return nil }
 
 // TestSockaddrV6Mapped: an AF_INET6 sockaddr prints in inet_ntop's form, as sysdig: a
 // v4-mapped address keeps its ::ffff: prefix (connect's addr, a bound socket's name).

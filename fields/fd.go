@@ -1,7 +1,7 @@
 package fields
 
 import (
-	"strings"
+	"bytes"
 
 	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
@@ -110,7 +110,9 @@ func init() {
 				}
 			}
 			if f != nil {
-				return sstr(f.Name)
+				// libsinsp sanitizes fd names as it extracts them (bytes outside 0x20..0x7e
+				// dropped), unlike process names.
+				return bstr(c.keep(0, event.AppendSanitized(c.buf(0), unsafeBytes(f.Name))))
 			}
 			return nullFDName(c)
 		}},
@@ -119,16 +121,17 @@ func init() {
 			if f.TypeChar() != 'f' {
 				return Value{}, false
 			}
-			// libsinsp's rule: what follows the last '/', the whole name when it ends in '/', and
-			// "/" when it has none (an empty name too).
-			i := strings.LastIndexByte(f.Name, '/')
+			// libsinsp: the sanitized name after its last '/', the whole name when it ends
+			// with one, "/" when it has none.
+			b := event.AppendSanitized(c.buf(0), unsafeBytes(f.Name))
+			i := bytes.LastIndexByte(b, '/')
 			switch {
 			case i < 0:
 				return sstr("/")
-			case i == len(f.Name)-1:
-				return sstr(f.Name)
+			case i < len(b)-1:
+				b = b[i+1:]
 			}
-			return sstr(f.Name[i+1:])
+			return bstr(c.keep(0, b))
 		}),
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
@@ -224,21 +227,56 @@ func nullFDName(c *Ctx) (Value, bool) {
 		if i < 0 {
 			break
 		}
+		if c.Ev.Type == 307 || c.Ev.Type == 327 {
+			return bstr(c.keep(2, openatName(c, i)))
+		}
+		// open and creat: the parameter as it prints, resolved (an absolute name as it is).
 		v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, c.resolver())
 		c.keep(0, v)
 		c.keep(1, r)
 		if len(r) > 0 {
 			return bstr(r)
 		}
-		if len(v) > 0 && v[0] == '/' { // absolute names are normalized too
-			return bstr(c.keep(2, event.AppendJoinPath(c.buf(2), "/", v[1:])))
-		}
 		return bstr(v)
-	case 23, 27, 57, 247, 249: // connect and accept exits: the tuple as printed ("NULL" when empty)
-		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, nil)
+	case 23, 27, 57, 247, 249: // connect, accept, accept4, accept_5, accept4_5: the tuple as printed
+		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, c.resolver())
 		return bstr(c.keep(0, v))
 	}
 	return sstr("")
+}
+
+// openatName is extract_fdname_from_creator's name for openat_2 and openat2 exits: the exit's
+// raw name joined as parse_dirfd and concatenate_paths join it (the cwd for AT_FDCWD, the
+// dirfd's name and '/', "<UNKNOWN>" for a dirfd the table lacks; SCAP_MAX_PATH_SIZE), then
+// sanitized.
+func openatName(c *Ctx, i int) []byte {
+	p := c.Ev.Param(i)
+	raw := event.CString(p)
+	dirfd, _ := c.Ev.Int(1)
+	var dir string
+	switch {
+	case len(raw) > 0 && raw[0] == '/':
+		dir = "."
+	case dirfd == -100: // AT_FDCWD
+		dir = c.In.Cwd(c.In.Thread)
+	default:
+		if f := c.In.Thread.FD(dirfd); f != nil {
+			dir = f.Name + "/"
+		} else {
+			dir = "<UNKNOWN>"
+		}
+	}
+	if len(dir)+len(p)+1 > 1024 {
+		return append(c.buf(2), "/PATH_TOO_LONG"...)
+	}
+	var b []byte
+	if len(raw) > 0 && raw[0] == '/' {
+		b = event.AppendJoinPath(c.buf(3), "/", raw[1:])
+	} else {
+		b = event.AppendJoinPath(c.buf(3), dir, raw)
+	}
+	c.keep(3, b)
+	return event.AppendSanitized(c.buf(2), b)
 }
 
 // localIsSource tells which side of a connection-type socket's tuple is this machine, as

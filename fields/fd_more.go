@@ -2,23 +2,10 @@ package fields
 
 import (
 	"strconv"
-	"strings"
 
+	"github.com/gosysdig/gosysdig/event"
 	"github.com/gosysdig/gosysdig/state"
 )
-
-// fdDirectory is the directory part of a file name as sysdig computes it: up to the last slash,
-// "/" when there is none (or only the leading one).
-func fdDirectory(name string) string {
-	i := strings.LastIndexByte(name, '/')
-	if i <= 0 {
-		return "/"
-	}
-	if i < len(name)-1 {
-		return name[:i]
-	}
-	return name
-}
 
 // nullFDTypeChar is fd.typechar for events whose fd is unknown: the type the call creates.
 func nullFDTypeChar(typ uint16) string {
@@ -75,10 +62,11 @@ func fdDirectoryValue(c *Ctx) (Value, bool) {
 	if !isFileType(f) {
 		return Value{}, false
 	}
+	name := c.keep(2, event.AppendSanitized(c.buf(2), unsafeBytes(f.Name))) // as fd.name
 	if f.TypeChar() == 'd' {
-		return sstr(f.Name)
+		return bstr(name)
 	}
-	return sstr(fdDirectory(f.Name))
+	return bstr(fdDirectoryBytes(name))
 }
 
 func fdDirectoryBytes(name []byte) []byte {

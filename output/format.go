@@ -88,6 +88,10 @@ func New(format string, json bool) (*Formatter, error) {
 		if err != nil {
 			return nil, fmt.Errorf("invalid output format: %w", err)
 		}
+		if r.F.FilterOnly {
+			// sysdig's words, naming the format from the field on.
+			return nil, fmt.Errorf("%s is filter only and cannot be used as a display field", format[i+1:])
+		}
 		if len(lit) > 0 {
 			f.chunks = append(f.chunks, chunk{lit: string(lit)})
 			lit = lit[:0]

@@ -23,6 +23,7 @@ type Group struct {
 // Inspector holds the system state and updates it from events. After Process, Thread and FD
 // describe the event just processed, as sysdig's event thread and fd info do.
 type Inspector struct {
+	storage    event.Storage // event.Resolver's Storage
 	threads    map[int64]*Thread
 	users      map[uint32]*User
 	groups     map[uint32]*Group
@@ -223,14 +224,16 @@ func New() *Inspector {
 		Containers: newContainers(),
 		pendingFD:  -1,
 		limits:     Limits{}.withDefaults(),
+		storage:    event.NewStorage(),
 	}
 }
 
 // Reset drops everything, as when a concatenated capture starts a new section.
 func (in *Inspector) Reset() {
-	c, lookup, purge, limits, alive := in.Containers, in.lookup, in.purgeContainers, in.limits, in.alive
+	c, lookup, purge, limits, alive, st := in.Containers, in.lookup, in.purgeContainers, in.limits, in.alive, in.storage
 	*in = *New()
 	in.Containers, in.lookup, in.purgeContainers, in.limits, in.alive = c, lookup, purge, limits, alive
+	in.storage = st // the rendering event outlives a section
 }
 
 // LoadHeader seeds the tables from a capture's header blocks.
@@ -565,7 +568,10 @@ func (in *Inspector) fallbackFD(t *Thread, info *event.Info) {
 
 func (in *Inspector) flushPending() {
 	if in.cleanup != nil {
+		// libsinsp's event_cleanup frees the enter event an exit used: a second exit of the
+		// same call (no enter between) finds none and uses its own parameters.
 		in.cleanup.storedEnter = 0
+		in.cleanup.lastEnter = in.cleanup.lastEnter[:0]
 		in.cleanup = nil
 	}
 	if in.pendingFD >= 0 && in.pendingFDT != nil {
@@ -667,6 +673,10 @@ func (r Resolver) Cwd() (string, bool) {
 	}
 	return r.In.Cwd(t), true
 }
+
+// Storage is libsinsp's parameter string storage, which lives as long as the inspector (one
+// sinsp_evt renders every event).
+func (r Resolver) Storage() *event.Storage { return &r.In.storage }
 
 func (r Resolver) DirFdPath(fd int64) string {
 	t := r.In.Thread

@@ -68,15 +68,15 @@ func (in *Inspector) parseExit(ev *event.Event, t *Thread) {
 		}
 	case 95: // chdir
 		if res, _ := ev.Int(0); res >= 0 {
-			in.setCwd(t, string(event.CString(ev.Param(1))))
+			in.setCwd(t, string(event.CString(ev.Param(1))), len(ev.Param(1)))
 		}
 	case 93: // getcwd: libsinsp takes the reported directory as the cwd
 		if res, _ := ev.Int(0); res >= 0 {
-			in.setCwd(t, string(event.CString(ev.Param(1))))
+			in.setCwd(t, string(event.CString(ev.Param(1))), len(ev.Param(1)))
 		}
 	case 97: // fchdir
 		if res, _ := ev.Int(0); res >= 0 && in.FD != nil {
-			in.setCwd(t, in.FD.Name)
+			in.setCwd(t, in.FD.Name, len(in.FD.Name))
 		}
 	case 267: // chroot: the calling thread's root, the path as resolved for printing
 		if res, _ := ev.Int(0); res == 0 {
@@ -134,15 +134,30 @@ func (in *Inspector) addSimple(ev *event.Event, t *Thread, typ uint8) {
 	}
 }
 
-// setCwd applies a chdir, keeping sysdig's trailing slash.
-func (in *Inspector) setCwd(t *Thread, path string) {
+// scapMaxPathSize is SCAP_MAX_PATH_SIZE, the buffer libsinsp's parsers join paths into.
+const scapMaxPathSize = 1024
+
+// pathTooLong is sinsp_utils::concatenate_paths' check: a directory of dirLen bytes and a
+// parameter of rawLen bytes (as stored: its NUL included) do not fit the buffer, and the path
+// becomes "/PATH_TOO_LONG". The directory counts even when the name is absolute.
+func pathTooLong(dirLen, rawLen int) bool { return dirLen+rawLen+1 > scapMaxPathSize }
+
+const pathTooLongName = "/PATH_TOO_LONG"
+
+// setCwd applies a chdir (rawLen: the path parameter's stored length), keeping sysdig's
+// trailing slash.
+func (in *Inspector) setCwd(t *Thread, path string, rawLen int) {
 	m := in.mainOrPlaceholder(t)
 	if m == nil {
 		return
 	}
 	var full string
-	if path == "" {
-		full = "/" // concatenate_paths keeps nothing of the cwd for an empty path
+	if pathTooLong(len(in.Cwd(t)), rawLen) {
+		full = pathTooLongName
+	} else if rawLen == 0 {
+		// concatenate_paths takes a path of no bytes (an fd with no name: fchdir to an
+		// inotify fd) as an absolute one: the cwd becomes "" and then "/".
+		full = "/"
 	} else if strings.HasPrefix(path, "/") {
 		full = string(event.AppendJoinPath(nil, "/", []byte(path[1:])))
 	} else {
@@ -155,13 +170,25 @@ func (in *Inspector) setCwd(t *Thread, path string) {
 }
 
 // fullPath resolves an opened name against the cwd or a directory fd, as sysdig names files.
+// The directory's length in the PATH_TOO_LONG check is parse_dirfd's: "." for an absolute name
+// with a dirfd, the cwd without one (open, creat), the fd's name and '/' (always added).
 func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool) string {
 	if len(name) > 0 && name[0] == '/' {
+		dirLen := 1
+		if !hasDirfd {
+			dirLen = len(in.Cwd(t))
+		}
+		if pathTooLong(dirLen, len(name)+1) {
+			return pathTooLongName
+		}
 		return string(event.AppendJoinPath(nil, "/", name[1:]))
 	}
 	base := in.Cwd(t)
 	if hasDirfd && dirfd != atFdcwd {
 		if f := in.fdOf(t, dirfd); f != nil {
+			if pathTooLong(len(f.Name)+1, len(name)+1) {
+				return pathTooLongName
+			}
 			base = f.Name
 			if !strings.HasSuffix(base, "/") {
 				base += "/"
@@ -170,8 +197,14 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
 			// which the name is appended to with no separator: a ".." in the name takes
 			// it away with the name's first part.
+			if pathTooLong(len("<UNKNOWN>"), len(name)+1) {
+				return pathTooLongName
+			}
 			return unknownDirPath(name)
 		}
+	}
+	if pathTooLong(len(base), len(name)+1) {
+		return pathTooLongName
 	}
 	return string(event.AppendJoinPath(nil, base, name))
 }

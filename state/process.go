@@ -190,7 +190,9 @@ func (in *Inspector) execEnterPath(ev *event.Event, t *Thread) {
 		}
 		// Joined to the thread's own cwd, as libsinsp (not its process's: no main thread
 		// lookup, so none is made up either).
-		if len(name) > 0 && name[0] == '/' {
+		if pathTooLong(len(t.Cwd), len(enter.Param(0))) {
+			t.Exepath = pathTooLongName
+		} else if len(name) > 0 && name[0] == '/' {
 			t.Exepath = string(event.AppendJoinPath(nil, "/", name[1:]))
 		} else {
 			t.Exepath = string(event.AppendJoinPath(nil, t.Cwd, name))

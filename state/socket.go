@@ -320,12 +320,25 @@ func appendV4Tuple(b, sip []byte, sport uint16, dip []byte, dport uint16) []byte
 	return strconv.AppendUint(b, uint64(dport), 10)
 }
 
-// paramName is a tuple or address parameter as sysdig prints it (get_param_as_str).
-func paramName(p []byte, tuple bool) string {
+// paramName is a tuple or address parameter as sysdig prints it (get_param_as_str), cut as
+// its parameter string storage cuts it: the rendering event's (the inspector's StrCap), or for
+// a parameter of the stored enter event (fromEnter) the parser's own event, whose storage never
+// grows from its first size.
+func (in *Inspector) paramName(p []byte, tuple, fromEnter bool) string {
+	var b []byte
 	if tuple {
-		return string(event.AppendTuple(nil, p))
+		b = event.AppendTuple(nil, p)
+	} else {
+		b = event.AppendSockaddr(nil, p)
 	}
-	return string(event.AppendSockaddr(nil, p))
+	max := in.storage.Param - 1
+	if fromEnter {
+		max = event.NewStorage().Param - 1
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
 }
 
 func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
@@ -368,7 +381,7 @@ func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
 		}
 	}
 	// Whatever the family and port, the socket is named by the address as it prints.
-	f.Name = paramName(p, false)
+	f.Name = in.paramName(p, false, false)
 	f.sync()
 	in.FDNameChanged = true
 }
@@ -404,7 +417,7 @@ func (in *Inspector) parseConnectEnter(ev *event.Event) {
 		}
 	default:
 		prev := f.Name
-		f.Name = paramName(p, false)
+		f.Name = in.paramName(p, false, false)
 		setUnixInfo(f, p)
 		in.FDNameChanged = f.Name != prev
 	}
@@ -441,7 +454,7 @@ func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
 		}
 		in.setSockinfoName(f)
 	} else if p[0] != ppmAFInet && p[0] != ppmAFInet6 {
-		f.Name = paramName(p, true)
+		f.Name = in.paramName(p, true, false)
 		setUnixInfo(f, p)
 	}
 	if f.RoleNone() {
@@ -476,7 +489,7 @@ func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
 	default:
 		return
 	}
-	f.Name = paramName(p, true)
+	f.Name = in.paramName(p, true, false)
 	f.flags = flRoleServer | flConnected
 	f.sync()
 	in.newFD(t, f)
@@ -549,6 +562,7 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 		return
 	}
 	var p []byte
+	fromEnter := false
 	switch ev.Type {
 	case 35: // recvfrom: the tuple is in the exit
 		p = ev.Param(2)
@@ -559,7 +573,7 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 		if !in.enterEvent(t, &enter) {
 			return
 		}
-		p = enter.Param(2)
+		p, fromEnter = enter.Param(2), true
 	}
 	prev := f.Name
 	if in.updateFD(f, p) {
@@ -572,7 +586,7 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 			}
 			in.setSockinfoName(f)
 		} else {
-			f.Name = paramName(p, true)
+			f.Name = in.paramName(p, true, fromEnter)
 		}
 		in.FDNameChanged = f.Name != prev
 	}

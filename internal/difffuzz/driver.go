@@ -2,34 +2,44 @@ package difffuzz
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/gosysdig/gosysdig/capture"
+	"github.com/gosysdig/gosysdig/event"
 )
 
-// Fields is the -p list covering every field class the comparison checks.
-const Fields = "%evt.num %evt.type %evt.dir %evt.res %evt.rawres %evt.failed %evt.latency %evt.reltime " +
+// Fields is the -p list covering every field class the comparison checks. Display fields only:
+// sysdig refuses a filter-only one (fd.net...) in -p, which would refuse every capture. The '*'
+// prints every event: without it sysdig skips an event any field is missing from, which with
+// this many fields (proc.pname, fd.sip...) is nearly every event.
+const Fields = "*%evt.num %evt.type %evt.dir %evt.res %evt.rawres %evt.failed %evt.latency %evt.reltime " +
 	"%evt.args %evt.info %evt.cpu %evt.is_io %evt.category %proc.pid %proc.ppid %proc.name " +
 	"%proc.exe %proc.args %proc.cmdline %proc.cwd %proc.vpid %proc.pname %proc.exepath %thread.tid " +
 	"%thread.vtid %thread.ismain %fd.num %fd.type %fd.typechar %fd.name %fd.directory %fd.filename " +
 	"%fd.sip %fd.cip %fd.lip %fd.rip %fd.sport %fd.cport %fd.lport %fd.rport %fd.l4proto " +
-	"%fd.sockfamily %fd.is_server %fd.net %user.name %user.uid %group.name"
+	"%fd.sockfamily %fd.is_server %user.name %user.uid %group.name"
 
 // Modes are the output forms compared: the default format, -j, and the field list.
 var Modes = [][]string{{}, {"-j"}, {"-p", Fields}}
 
 // Run replays capture file with bin (sysdig or gosysdig) in TZ=UTC and returns stdout and the
-// exit error.
+// exit error (with the first line of stderr in it).
 func Run(bin, file string, args []string) ([]byte, error) {
 	cmd := exec.Command(bin, append([]string{"-r", file}, args...)...)
 	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	err := cmd.Run()
-	return out.Bytes(), err
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		msg, _, _ := bytes.Cut(errb.Bytes(), []byte("\n"))
+		return out.Bytes(), fmt.Errorf("%s: %w: %q", filepath.Base(bin), err, msg)
+	}
+	return out.Bytes(), nil
 }
 
 // Outcome of one seed.
@@ -41,36 +51,114 @@ const (
 	Differs
 )
 
-// Compare writes c to dir and compares sysdig's and gosysdig's outputs in every mode; it returns
-// the first differing mode's index.
-func Compare(sysdig, gosysdig, dir string, c *Capture) (Outcome, int, error) {
+// Result is a comparison's outcome, the first differing (or refused) mode's index, and for a
+// refusal sysdig's error.
+type Result struct {
+	Outcome   Outcome
+	Mode      int
+	Refusal   error
+	Got, Want []byte // the outputs of a difference
+}
+
+// Compare writes c to dir and compares sysdig's and gosysdig's outputs in every mode.
+func Compare(sysdig, gosysdig, dir string, c *Capture) (Result, error) {
+	file, err := write(dir, c)
+	if err != nil {
+		return Result{}, err
+	}
+	for i := range Modes {
+		if r := compareMode(sysdig, gosysdig, file, i); r.Outcome != Same {
+			return r, nil
+		}
+	}
+	return Result{}, nil
+}
+
+func write(dir string, c *Capture) (string, error) {
 	b, err := c.Bytes()
 	if err != nil {
-		return Same, 0, err
+		return "", err
 	}
 	file := filepath.Join(dir, "fuzz.scap")
 	if err := os.WriteFile(file, b, 0o600); err != nil {
-		return Same, 0, fmt.Errorf("difffuzz: %w", err)
+		return "", fmt.Errorf("difffuzz: %w", err)
 	}
-	for i, m := range Modes {
-		want, err := Run(sysdig, file, m)
-		if err != nil {
-			return Refused, i, nil
+	return file, nil
+}
+
+func compareMode(sysdig, gosysdig, file string, mode int) Result {
+	want, err := Run(sysdig, file, Modes[mode])
+	if err != nil {
+		return Result{Outcome: Refused, Mode: mode, Refusal: err}
+	}
+	got, _ := Run(gosysdig, file, Modes[mode])
+	if !bytes.Equal(got, want) {
+		return Result{Outcome: Differs, Mode: mode, Got: got, Want: want}
+	}
+	return Result{Outcome: Same, Mode: mode}
+}
+
+// FirstDiff is the first line where got and want differ, numbered from 1, and both lines.
+func FirstDiff(got, want []byte) (int, string, string) {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
 		}
-		got, _ := Run(gosysdig, file, m)
-		if !bytes.Equal(got, want) {
-			return Differs, i, nil
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return i + 1, a, b
 		}
 	}
-	return Same, 0, nil
+	return 0, "", ""
+}
+
+// Signature names a difference by its mode and the event type of sysdig's first differing line
+// (gosysdig's when sysdig's output ended), so a run minimises and saves one case per kind
+// rather than every seed of the same cause.
+func Signature(r Result) string {
+	_, g, w := FirstDiff(r.Got, r.Want)
+	line := w
+	if line == "" {
+		line = g
+	}
+	typ := "?"
+	switch r.Mode {
+	case 1:
+		if _, v, ok := strings.Cut(line, `"evt.type":"`); ok {
+			typ, _, _ = strings.Cut(v, `"`)
+		}
+	case 2:
+		if f := strings.Fields(line); len(f) > 1 {
+			typ = f[1]
+		}
+	default:
+		// "num time cpu comm (tid) dir type ...": comm may hold spaces and parentheses.
+		i, j := strings.Index(line, ") > "), strings.Index(line, ") < ")
+		if i < 0 || (j >= 0 && j < i) {
+			i = j
+		}
+		if i >= 0 {
+			typ, _, _ = strings.Cut(line[i+4:], " ")
+			typ += map[byte]string{'>': "_e", '<': "_x"}[line[i+2]] // names a directory
+		}
+	}
+	return fmt.Sprintf("mode%d_%s", r.Mode, typ)
 }
 
 // Minimize drops events (in halving chunks, then one by one) while mode still differs and
-// sysdig still accepts the capture.
-func Minimize(sysdig, gosysdig, dir string, c *Capture, mode int) *Capture {
+// sysdig still accepts the capture, until the deadline (a zero one: none). Only mode is
+// replayed: the other modes of a smaller capture do not matter to its case.
+func Minimize(sysdig, gosysdig, dir string, c *Capture, mode int, deadline time.Time) *Capture {
 	still := func(t *Capture) bool {
-		o, m, err := Compare(sysdig, gosysdig, dir, t)
-		return err == nil && o == Differs && m == mode
+		if !deadline.IsZero() && time.Now().After(deadline) || !oldExitsPaired(t) {
+			return false
+		}
+		file, err := write(dir, t)
+		return err == nil && compareMode(sysdig, gosysdig, file, mode).Outcome == Differs
 	}
 	cur := &Capture{Header: c.Header, Events: c.Events}
 	for chunk := len(cur.Events) / 2; chunk >= 1; chunk /= 2 {
@@ -97,6 +185,22 @@ func Minimize(sysdig, gosysdig, dir string, c *Capture, mode int) *Capture {
 		}
 	}
 	return cur
+}
+
+// oldExitsPaired reports whether every old-version exit follows its enter in its thread, as the
+// generator writes them: dropping the enter makes sysdig read a stale or missing enter event
+// (garbage names, or a crash), so a smaller capture without it is no case.
+func oldExitsPaired(c *Capture) bool {
+	last := map[int64]uint16{}
+	for _, raw := range c.Events {
+		typ := binary.LittleEndian.Uint16(raw[20:])
+		tid := int64(binary.LittleEndian.Uint64(raw[8:]))
+		if info := event.Lookup(typ); info != nil && typ%2 == 1 && info.Flags&event.EFOldVersion != 0 && last[tid] != typ-1 {
+			return false
+		}
+		last[tid] = typ
+	}
+	return true
 }
 
 // Save stores a minimized case under dir/name: the capture, the arguments (one per line) and

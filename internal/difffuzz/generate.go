@@ -13,6 +13,12 @@ import (
 var favourites = []uint16{2, 4, 18, 20, 22, 24, 30, 34, 42, 60, 94, 124, 150, 222, 224, 226, 230,
 	288, 306, 248, 334}
 
+// pidBase lifts every generated thread and process id above any host's pid_max (at most
+// 2^22): replaying a relative path whose directory fd its thread's table lacks, sysdig 0.29.3
+// reads the link /proc/<pid>/fd/<fd> of the machine it runs on, so a generated pid that a
+// live process has would name the path after that process's file, differently from run to run.
+const pidBase = 1 << 22
+
 // singles are events with no exit: sched switch, procinfo, procexit.
 var singles = []uint16{152, 234, 186}
 
@@ -36,7 +42,7 @@ func Generate(seed int64) *Capture {
 	h.Groups = []capture.Group{{Gid: 0, Name: "root"}, {Gid: 1000, Name: "alice"}}
 	g.fds = []int64{0, 1, 2}
 	nproc := 1 + r.Intn(4)
-	tid := int64(100 + r.Intn(1000))
+	tid := pidBase + int64(100+r.Intn(1000))
 	for p := 0; p < nproc; p++ {
 		pid := tid
 		nthreads := 1 + r.Intn(3)
@@ -59,7 +65,7 @@ func Generate(seed int64) *Capture {
 	}
 	// tids no process list holds
 	for i := r.Intn(3); i > 0; i-- {
-		g.tids = append(g.tids, int64(5000+r.Intn(1000)))
+		g.tids = append(g.tids, pidBase+int64(5000+r.Intn(1000)))
 	}
 	nev := 5 + r.Intn(60)
 	for i := 0; i < nev; i++ {
@@ -82,8 +88,20 @@ func Generate(seed int64) *Capture {
 // thread's event between).
 func (g *gen) pair(c *Capture, t uint16, tid int64) {
 	r := g.r
-	if r.Intn(10) > 0 {
-		c.Events = append(c.Events, g.ev(t, tid, nil))
+	// An old-version openat exit (type 103, written by drivers before 0.29) without its enter
+	// segfaults sysdig 0.29.3: its parser reads the name from the enter it did not find. Old
+	// versions carry their enter always, as the drivers that wrote them did.
+	if r.Intn(10) > 0 || event.Lookup(t).Flags&event.EFOldVersion != 0 {
+		var over map[int][]byte
+		if event.Lookup(t).Name == "execveat" {
+			// sysdig 0.29.3 segfaults on every execveat exit whose enter has a relative
+			// pathname (with AT_FDCWD, a known or an unknown dirfd alike): its exit parser
+			// resolves the dirfd through the stored enter event, which has no thread. A
+			// kernel does record such calls; the generator keeps execveat's pathname absolute
+			// so that the capture is not refused (relative paths are fuzzed in openat & co).
+			over = map[int][]byte{1: append([]byte("/"+g.name()), 0)}
+		}
+		c.Events = append(c.Events, g.ev(t, tid, over))
 	}
 	if r.Intn(6) == 0 {
 		c.Events = append(c.Events, g.ev(152, g.tid(), nil))
@@ -103,7 +121,7 @@ func (g *gen) pair(c *Capture, t uint16, tid int64) {
 		// The kernel fills a clone exit's tid, pid and ptid from the thread that returns:
 		// random values there are inputs no capture holds, so they follow the event's thread
 		// (parent) or the new thread (child: pid is the parent's for CLONE_THREAD, else its own).
-		child := int64(2000 + r.Intn(100))
+		child := pidBase + int64(2000+r.Intn(100))
 		if r.Intn(4) == 0 {
 			child = g.tid()
 		}
