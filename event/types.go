@@ -168,6 +168,11 @@ func SignalName(s uint64) string {
 	return signalNames[s]
 }
 
+// KnownSyscall reports whether code is in 0.29.3's system call table.
+func KnownSyscall(code uint16) bool {
+	return int(code) < len(syscallNames) && syscallNames[code] != ""
+}
+
 // SyscallName returns the 0.29.3 name of a PPM_SC code, as generic events print it.
 func SyscallName(code uint16) string {
 	if int(code) >= len(syscallNames) || syscallNames[code] == "" {

@@ -5,13 +5,27 @@ import (
 	"github.com/gosysdig/gosysdig/state"
 )
 
-func evtTypeName(e *event.Event) string {
+// evtTypeName is the event's name; a generic event's is its system call's, and none (sysdig
+// prints <NA>, JSON null) for a code beyond 0.29.3's system call table.
+func evtTypeName(e *event.Event) (string, bool) {
 	if e.Type <= 1 {
 		if code, ok := e.Uint(0); ok {
-			return event.SyscallName(uint16(code))
+			if !event.KnownSyscall(uint16(code)) {
+				return "", false
+			}
+			return event.SyscallName(uint16(code)), true
 		}
 	}
-	return e.Info.Name
+	return e.Info.Name, true
+}
+
+// typeName is evtTypeName as a field value.
+func typeName(e *event.Event) (Value, bool) {
+	n, ok := evtTypeName(e)
+	if !ok {
+		return Value{}, false
+	}
+	return sstr(n)
 }
 
 // resParam finds the event's return value parameter (res or fd on exit events).
@@ -124,9 +138,9 @@ func init() {
 			}
 			return sstr("<")
 		}},
-		&Field{Name: "evt.type", Kind: KString, Desc: "event name, e.g. open", Extract: func(c *Ctx, a *Arg) (Value, bool) { return sstr(evtTypeName(c.Ev)) }},
+		&Field{Name: "evt.type", Kind: KString, Desc: "event name, e.g. open", Extract: func(c *Ctx, a *Arg) (Value, bool) { return typeName(c.Ev) }},
 		&Field{Name: "evt.type.is", Kind: KUint, Arg: ArgRequired, Desc: "1 if the event type is the argument", Extract: func(c *Ctx, a *Arg) (Value, bool) {
-			if evtTypeName(c.Ev) == a.Raw {
+			if n, _ := evtTypeName(c.Ev); n == a.Raw {
 				return u64(1)
 			}
 			return u64(0)
@@ -136,7 +150,7 @@ func init() {
 			if c.Ev.Info.Flags&event.EFSkipParseReset != 0 || c.Ev.Type == evSwitch6 {
 				return Value{}, false
 			}
-			return sstr(evtTypeName(c.Ev))
+			return typeName(c.Ev)
 		}},
 		&Field{Name: "evt.category", Kind: KString, Desc: "event category: file, net, process...", Extract: func(c *Ctx, a *Arg) (Value, bool) {
 			cat := c.Ev.Info.Category

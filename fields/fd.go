@@ -228,7 +228,7 @@ func nullFDName(c *Ctx) (Value, bool) {
 			break
 		}
 		if c.Ev.Type == 307 || c.Ev.Type == 327 {
-			return bstr(c.keep(2, openatName(c, i)))
+			return bstr(c.keep(2, openatName(c, c.Ev, i, 1)))
 		}
 		// open and creat: the parameter as it prints, resolved (an absolute name as it is).
 		v, r := c.Ev.AppendParam(c.buf(0), c.buf(1), i, c.Buf, 0, c.resolver())
@@ -241,18 +241,23 @@ func nullFDName(c *Ctx) (Value, bool) {
 	case 23, 27, 57, 247, 249: // connect, accept, accept4, accept_5, accept4_5: the tuple as printed
 		v, _ := c.Ev.AppendParam(c.buf(0), c.buf(1), 1, c.Buf, 0, c.resolver())
 		return bstr(c.keep(0, v))
+	case 103: // the old openat exit: the name is its enter's, which libsinsp has freed (event_cleanup) by the time sysdig prints; only the command line's filter still sees it
+		if !c.InspectorFilter || !c.In.EnterOf(&c.enter) {
+			return Value{}, false
+		}
+		return bstr(c.keep(2, openatName(c, &c.enter, 1, 0)))
 	}
 	return sstr("")
 }
 
-// openatName is extract_fdname_from_creator's name for openat_2 and openat2 exits: the exit's
-// raw name joined as parse_dirfd and concatenate_paths join it (the cwd for AT_FDCWD, the
+// openatName is extract_fdname_from_creator's name for openat_2 and openat2 exits (ev's name at
+// i, its dirfd at dirfdAt; for the old openat, its enter's): the raw name joined as parse_dirfd and concatenate_paths join it (the cwd for AT_FDCWD, the
 // dirfd's name and '/', "<UNKNOWN>" for a dirfd the table lacks; SCAP_MAX_PATH_SIZE), then
 // sanitized.
-func openatName(c *Ctx, i int) []byte {
-	p := c.Ev.Param(i)
+func openatName(c *Ctx, ev *event.Event, i, dirfdAt int) []byte {
+	p := ev.Param(i)
 	raw := event.CString(p)
-	dirfd, _ := c.Ev.Int(1)
+	dirfd, _ := ev.Int(dirfdAt)
 	var dir string
 	switch {
 	case len(raw) > 0 && raw[0] == '/':

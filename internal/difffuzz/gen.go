@@ -239,7 +239,15 @@ func (g *gen) value(p *event.Param) []byte {
 		case 1:
 			return append(append([]byte{10}, g.ip6()...), g.port()...)
 		case 2:
-			return append(append([]byte{1}, g.name()...), 0)
+			// libsinsp's set_unix_info copies 16 bytes after the family into the fd's
+			// address union, whatever the path's length: a shorter unix address on an IP
+			// socket (a connect that fails) shows the bytes past the parameter, the block's
+			// padding and length, as an IP and port. Paths here are long enough not to.
+			name := g.name()
+			for len(name) < 16 {
+				name += "/sock"
+			}
+			return append(append([]byte{1}, name...), 0)
 		case 3:
 			return nil
 		}
