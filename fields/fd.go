@@ -265,7 +265,9 @@ func openatName(c *Ctx, ev *event.Event, i, dirfdAt int) []byte {
 	case dirfd == -100: // AT_FDCWD
 		dir = c.In.Cwd(c.In.Thread)
 	default:
-		if f := c.In.Thread.FD(dirfd); f != nil {
+		f := c.In.Thread.FD(dirfd)
+		c.In.ReplaceEventFD(f, c.Ev.Info) // parse_dirfd's side effect: the directory is the event's fd now
+		if f != nil {
 			dir = f.Name + "/"
 		} else {
 			dir = "<UNKNOWN>"

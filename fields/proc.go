@@ -18,6 +18,15 @@ func thread(c *Ctx) *state.Thread { return c.In.Thread }
 
 // proc returns the main thread of the event's process (or the thread itself), as libsinsp's
 // process fields find it: a placeholder is made for a process the table lacks.
+// openCount is libsinsp's get_fd_opencount: the size of the main thread's own fd table (a
+// thread that did not share its fds has its own, which this does not count).
+func openCount(c *Ctx) int {
+	if m := proc(c); m != nil && m.FDs() != nil {
+		return m.FDs().Len()
+	}
+	return 0
+}
+
 func proc(c *Ctx) *state.Thread {
 	t := c.In.Thread
 	if t == nil {
@@ -140,10 +149,7 @@ func init() {
 			return i64(id)
 		}),
 		tfield("proc.fdopencount", KUint, "how many fds the process has open", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			if t.FDs() == nil {
-				return u64(0)
-			}
-			return u64(uint64(t.FDs().Len()))
+			return u64(uint64(openCount(c)))
 		}),
 		tfield("proc.fdlimit", KInt, "maximum number of fds", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) { return i64(proc(c).FdLimit) }),
 		// The memory counters are the event's thread's own, as libsinsp reads them: a thread's
@@ -258,7 +264,23 @@ func init() {
 		cfield("container.image.repository", "container image repository", func(ct *state.Container) string { return ct.ImageRepo }, ""),
 		cfield("container.image.tag", "container image tag", func(ct *state.Container) string { return ct.ImageTag }, ""),
 		cfield("container.image.digest", "container image digest", func(ct *state.Container) string { return ct.ImageDigest }, ""),
-		cfield("container.type", "container type", func(ct *state.Container) string { return containerType(ct.Type) }, "host"),
+		tfield("container.type", KString, "container type", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
+			// libsinsp's filtercheck renders into its own string and has no case for the
+			// custom and later types (podman): it returns what it rendered last ("" at
+			// first, "host" after a host event).
+			if t.ContainerID == "" {
+				a.last = append(a.last[:0], "host"...)
+				return bstr(a.last)
+			}
+			ct := c.In.Containers.Get(t.ContainerID)
+			if ct == nil {
+				return Value{}, false
+			}
+			if name := containerType(ct.Type); name != "custom" && name != "unknown" {
+				a.last = append(a.last[:0], name...)
+			}
+			return bstr(a.last)
+		}),
 		tfield("container.privileged", KBool, "true for privileged containers", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
 			ct := c.In.Containers.Get(t.ContainerID)
 			if ct == nil {

@@ -84,10 +84,7 @@ func init() {
 			return Value{Kind: KRelTime, Int: int64(c.Ev.TS - t.CloneTS)}, true
 		}),
 		tfield("proc.fdusage", KDouble, "open fds as a percentage of the process's fd limit", func(c *Ctx, t *state.Thread, a *Arg) (Value, bool) {
-			var open float64
-			if t.FDs() != nil {
-				open = float64(t.FDs().Len())
-			}
+			open := float64(openCount(c))
 			var pct float64
 			if lim := proc(c).FdLimit; lim > 0 {
 				pct = open / float64(lim) * 100
