@@ -189,10 +189,9 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 			if pathTooLong(len(f.Name)+1, len(name)+1) {
 				return pathTooLongName
 			}
-			base = f.Name
-			if !strings.HasSuffix(base, "/") {
-				base += "/"
-			}
+			// parse_dirfd means to add a '/' only when the name has none at its end, but
+			// tests the byte past the end (the NUL): it always adds one ("/" becomes "//").
+			base = f.Name + "/"
 		} else {
 			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
 			// which the name is appended to with no separator: a ".." in the name takes
