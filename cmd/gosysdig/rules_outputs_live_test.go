@@ -177,7 +177,7 @@ func startBlockedStdout(t *testing.T, bin, ready string, args ...string) (*exec.
 }
 
 // check verifies the run against the baseline: the output's counts balance, every rule alert
-// was raised for it, the run ended within 2 s, and events/s did not fall by more than 10%.
+// was raised for it, the run ended within 2 s, and events/s did not fall by more than 25%.
 func (r *loadRun) check(t *testing.T, name, output string, base *loadRun) outCounts {
 	t.Helper()
 	c, ok := r.out[output]
@@ -198,23 +198,28 @@ func (r *loadRun) check(t *testing.T, name, output string, base *loadRun) outCou
 	if r.endAfter > 2*time.Second {
 		t.Errorf("%s: ended %.2f s after -M/SIGINT, want within 2 s", name, r.endAfter.Seconds())
 	}
-	// Reading less would mean the output holds up the event loop. Reading more is possible:
+	// Reading less would mean the output holds up the event loop: a blocked loop stops reading,
+	// and the rate falls far more than the 11% a CI run saw from noise alone on 2 shared cores
+	// (the rate is not a speed target: those live in make bench-live). Reading more is possible:
 	// the receiver runs in this (traced) test process, and its own syscalls add events when
 	// alerts flow fast (after an outage).
-	if base != nil && r.eventsPerSec < 0.9*base.eventsPerSec && base.remeasure != nil {
+	if base != nil && r.eventsPerSec < minShare*base.eventsPerSec && base.remeasure != nil {
 		// The machine's rate drifts over the minute the runs take (2 cores, the load, the
 		// receiver and gosysdig share them): the baseline is measured again, next to this run,
-		// and the run must be within 10% of that one.
+		// and the run must be within 25% of that one.
 		again := base.remeasure(t)
-		t.Logf("%s: %.0f events/s is more than 10%% below the first baseline (%.0f/s); the baseline again: %.0f/s",
+		t.Logf("%s: %.0f events/s is more than 25%% below the first baseline (%.0f/s); the baseline again: %.0f/s",
 			name, r.eventsPerSec, base.eventsPerSec, again.eventsPerSec)
 		base = again
 	}
-	if base != nil && r.eventsPerSec < 0.9*base.eventsPerSec {
-		t.Errorf("%s: %.0f events/s, more than 10%% below the %.0f without the slow output", name, r.eventsPerSec, base.eventsPerSec)
+	if base != nil && r.eventsPerSec < minShare*base.eventsPerSec {
+		t.Errorf("%s: %.0f events/s, more than 25%% below the %.0f without the slow output", name, r.eventsPerSec, base.eventsPerSec)
 	}
 	return c
 }
+
+// minShare is the least share of the baseline's events/s a run with a slow output must read.
+const minShare = 0.75
 
 // receiver is an HTTP receiver on 127.0.0.1 that counts the alerts it answered, answers after
 // delay, and can go down and come back on the same port.
