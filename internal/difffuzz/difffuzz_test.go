@@ -205,19 +205,11 @@ var knownOpen = map[string]string{
 	"open_openat_json_path_too_long_mode1":   "-j: an openat exit's evt.info after /PATH_TOO_LONG differs",
 }
 
+// firstDiff renders FirstDiff for a test message.
 func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var a, b string
-		if i < len(g) {
-			a = g[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d\n got: %q\nwant: %q", i+1, a, b)
-		}
+	i, g, w := FirstDiff(got, want)
+	if i == 0 {
+		return "(same lines)"
 	}
-	return "(same lines)"
+	return fmt.Sprintf("line %d\n got: %q\nwant: %q", i, g, w)
 }
