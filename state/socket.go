@@ -383,7 +383,6 @@ func (in *Inspector) parseBind(ev *event.Event, t *Thread) {
 	// Whatever the family and port, the socket is named by the address as it prints.
 	f.Name = in.paramName(p, false, false)
 	f.sync()
-	in.FDNameChanged = true
 }
 
 // parseConnectEnter is parse_connect_enter: the destination is stored before the call returns
@@ -416,10 +415,8 @@ func (in *Inspector) parseConnectEnter(ev *event.Event) {
 			copy(f.sock[v6Dip:v6Dip+16], p[1:17])
 		}
 	default:
-		prev := f.Name
 		f.Name = in.paramName(p, false, false)
 		setUnixInfo(f, p)
-		in.FDNameChanged = f.Name != prev
 	}
 	f.sync()
 }
@@ -441,8 +438,6 @@ func (in *Inspector) parseConnect(ev *event.Event, t *Thread) {
 	}
 	f.flags |= flConnected
 	p := ev.Param(1)
-	prev := f.Name
-	defer func() { in.FDNameChanged = f.Name != prev }()
 	if len(p) == 0 {
 		f.sync()
 		return
@@ -493,7 +488,6 @@ func (in *Inspector) parseAccept(ev *event.Event, t *Thread) {
 	f.flags = flRoleServer | flConnected
 	f.sync()
 	in.newFD(t, f)
-	in.FDNameChanged = true // a new fd with a name: libsinsp compares with its empty old name
 }
 
 // updateFD is parser's update_fd: a datagram's tuple stored in the socket. False when nothing
@@ -575,7 +569,6 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 		}
 		p, fromEnter = enter.Param(2), true
 	}
-	prev := f.Name
 	if in.updateFD(f, p) {
 		if f.Type == capture.FDIPv4Sock || f.Type == capture.FDIPv6Sock {
 			if f.RoleNone() {
@@ -588,7 +581,6 @@ func (in *Inspector) parseRW(ev *event.Event, t *Thread) {
 		} else {
 			f.Name = in.paramName(p, true, fromEnter)
 		}
-		in.FDNameChanged = f.Name != prev
 	}
 	f.sync()
 }
