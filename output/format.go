@@ -14,12 +14,11 @@ import (
 // DefaultFormat is sysdig's default line.
 const DefaultFormat = "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info"
 
-// defaultJSONFields are the fields sysdig's -j prints without -p.
-var defaultJSONFields = []string{"evt.cpu", "evt.dir", "evt.info", "evt.num", "evt.outputtime", "evt.type", "proc.name", "thread.tid"}
-
 type chunk struct {
 	lit string
 	ref *fields.Ref
+	// jsonIdx is the field's place in jsonRefs (-j).
+	jsonIdx int
 	// oneLine: the field's text comes from names processes choose (process, thread, fd, user,
 	// group, container fields) and must not add lines or terminal escapes to the output.
 	oneLine bool
@@ -31,22 +30,23 @@ type Formatter struct {
 	all      bool // '*' prefix: print events whose fields are missing, with <NA>
 	json     bool
 	jsonRefs []*fields.Ref // sorted by name
+	jsonVals []jsonSpan    // per jsonRefs entry: its rendering in jsonBuf
+	jsonBuf  []byte
 	buf      []byte
+}
+
+// jsonSpan is where one field's JSON value lies in Formatter.jsonBuf; set is false for a field
+// that printed null.
+type jsonSpan struct {
+	start, end int
+	set        bool
 }
 
 // New compiles a -p format (or the default one when format is "").
 func New(format string, json bool) (*Formatter, error) {
 	f := &Formatter{json: json}
 	if format == "" {
-		if json {
-			for _, n := range defaultJSONFields {
-				r, _ := fields.Parse(n)
-				f.jsonRefs = append(f.jsonRefs, r)
-			}
-			f.all = true
-			return f, nil
-		}
-		format = DefaultFormat
+		format = DefaultFormat // -j alone prints the default format's fields
 	}
 	if len(format) > 0 && format[0] == '*' {
 		f.all = true
@@ -111,6 +111,12 @@ func New(format string, json bool) (*Formatter, error) {
 			}
 		}
 		sort.Slice(f.jsonRefs, func(a, b int) bool { return f.jsonRefs[a].Text < f.jsonRefs[b].Text })
+		for i := range f.chunks {
+			if ch := &f.chunks[i]; ch.ref != nil {
+				ch.jsonIdx = sort.Search(len(f.jsonRefs), func(k int) bool { return f.jsonRefs[k].Text >= ch.ref.Text })
+			}
+		}
+		f.jsonVals = make([]jsonSpan, len(f.jsonRefs))
 	}
 	return f, nil
 }
@@ -122,41 +128,30 @@ func isFieldChar(c byte) bool {
 // Format renders one event; ok is false when the event must not be printed (a field is missing
 // and the format did not start with '*'). The returned line ends with a newline and is valid
 // until the next call.
+//
+// Fields are extracted as sysdig's formatter (eventformatter.cpp at e5c53d64) extracts them,
+// because rendering a parameter can grow libsinsp's string storage (event.Storage) and so change
+// how later strings are cut: in format order, every field even after one is found missing (the
+// event is then not printed), and with -j each field twice, the second value kept.
 func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
-	b := f.buf[:0]
 	if f.json {
-		b = append(b, '{')
-		for i, r := range f.jsonRefs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = AppendJSONString(b, r.Text)
-			b = append(b, ':')
-			v, ok := r.Extract(c)
-			if !ok {
-				if !f.all {
-					f.buf = b
-					return nil, false
-				}
-				b = append(b, "null"...)
-				continue
-			}
-			b = appendJSONValue(b, v)
-		}
-		b = append(b, '}', '\n')
-		f.buf = b
-		return b, true
+		return f.formatJSON(c)
 	}
+	b := f.buf[:0]
+	printed := true
 	for _, ch := range f.chunks {
 		if ch.ref == nil {
 			b = append(b, ch.lit...)
 			continue
 		}
 		v, ok := ch.ref.Extract(c)
+		if !printed {
+			continue
+		}
 		if !ok {
 			if !f.all {
-				f.buf = b
-				return nil, false
+				printed = false
+				continue
 			}
 			b = append(b, "<NA>"...)
 			continue
@@ -174,7 +169,62 @@ func (f *Formatter) Format(c *fields.Ctx) ([]byte, bool) {
 			neutraliseControls(b[start:])
 		}
 	}
+	f.buf = b
+	if !printed {
+		return nil, false
+	}
 	b = append(b, '\n')
+	f.buf = b
+	return b, true
+}
+
+// formatJSON renders the event as one JSON object, its keys sorted (jsoncpp's order). A field
+// named twice keeps its last value, as the formatter's map does.
+func (f *Formatter) formatJSON(c *fields.Ctx) ([]byte, bool) {
+	vals := f.jsonBuf[:0]
+	for i := range f.jsonVals {
+		f.jsonVals[i] = jsonSpan{}
+	}
+	printed := true
+	for _, ch := range f.chunks {
+		if ch.ref == nil {
+			continue
+		}
+		_, ok := ch.ref.Extract(c)
+		if !printed {
+			continue
+		}
+		if !ok && !f.all {
+			printed = false
+			continue
+		}
+		v, ok := ch.ref.Extract(c)
+		if !ok {
+			f.jsonVals[ch.jsonIdx] = jsonSpan{}
+			continue
+		}
+		start := len(vals)
+		vals = appendJSONValue(vals, v)
+		f.jsonVals[ch.jsonIdx] = jsonSpan{start, len(vals), true}
+	}
+	f.jsonBuf = vals
+	if !printed {
+		return nil, false
+	}
+	b := append(f.buf[:0], '{')
+	for i, r := range f.jsonRefs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = AppendJSONString(b, r.Text)
+		b = append(b, ':')
+		if sp := f.jsonVals[i]; sp.set {
+			b = append(b, vals[sp.start:sp.end]...)
+		} else {
+			b = append(b, "null"...)
+		}
+	}
+	b = append(b, '}', '\n')
 	f.buf = b
 	return b, true
 }

@@ -183,24 +183,26 @@ func (in *Inspector) fullPath(t *Thread, name []byte, dirfd int64, hasDirfd bool
 		}
 		return string(event.AppendJoinPath(nil, "/", name[1:]))
 	}
-	base := in.Cwd(t)
-	if hasDirfd && dirfd != atFdcwd {
-		if f := in.fdOf(t, dirfd); f != nil {
-			if pathTooLong(len(f.Name)+1, len(name)+1) {
-				return pathTooLongName
-			}
-			// parse_dirfd means to add a '/' only when the name has none at its end, but
-			// tests the byte past the end (the NUL): it always adds one ("/" becomes "//").
-			base = f.Name + "/"
-		} else {
-			// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
-			// which the name is appended to with no separator: a ".." in the name takes
-			// it away with the name's first part.
-			if pathTooLong(len("<UNKNOWN>"), len(name)+1) {
-				return pathTooLongName
-			}
-			return unknownDirPath(name)
+	// The cwd only when it is the base: get_cwd makes a placeholder main thread for a
+	// process the table lacks, which later events would name.
+	var base string
+	if !hasDirfd || dirfd == atFdcwd {
+		base = in.Cwd(t)
+	} else if f := in.fdOf(t, dirfd); f != nil {
+		if pathTooLong(len(f.Name)+1, len(name)+1) {
+			return pathTooLongName
 		}
+		// parse_dirfd means to add a '/' only when the name has none at its end, but
+		// tests the byte past the end (the NUL): it always adds one ("/" becomes "//").
+		base = f.Name + "/"
+	} else {
+		// libsinsp's parse_dirfd names a directory fd it does not know "<UNKNOWN>",
+		// which the name is appended to with no separator: a ".." in the name takes
+		// it away with the name's first part.
+		if pathTooLong(len("<UNKNOWN>"), len(name)+1) {
+			return pathTooLongName
+		}
+		return unknownDirPath(name)
 	}
 	if pathTooLong(len(base), len(name)+1) {
 		return pathTooLongName

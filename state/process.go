@@ -119,7 +119,8 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	// libsinsp clears the clone flags, keeping only its own pipe, main-thread and inverted
 	// ones: the thread no longer shares its process's files (get_fd_table reads its own
 	// table, which a thread, never given a copy, has empty) nor counts as a CLONE_THREAD.
-	if t.Flags&(clCloneThread|clCloneFiles) == clCloneThread|clCloneFiles {
+	// A thread that is its own main thread (tid == pid) was reading its own table already.
+	if t.Flags&(clCloneThread|clCloneFiles) == clCloneThread|clCloneFiles && in.MainThread(t) != t {
 		t.fdt = newFDTable()
 	}
 	t.Flags &= clPipeSrc | clPipeDst | clIsMainThread | clCloneInverted

@@ -197,13 +197,7 @@ func TestDiffFuzzCases(t *testing.T) {
 
 // knownOpen are saved cases whose difference is not fixed yet, each with its cause: listed so
 // that the fixed ones guard against regressions meanwhile. Remove an entry with its fix.
-var knownOpen = map[string]string{
-	// Found by the last CI-equivalent run's random seeds (811 tried), not analysed yet:
-	"open_connect_enter_fd_annotation_mode0": "connect enter on a file fd after a unix address: sysdig annotates fd=31(<f>...), gosysdig prints the bare fd",
-	"open_execve_exit_unknown_tid_mode0":     "execve exit's tid parameter of a thread not in the table: sysdig prints it bare, gosysdig with (<NA>)",
-	"open_sendto_enter_long_comm_mode0":      "sendto enter: the process name column of a long comm differs",
-	"open_openat_json_path_too_long_mode1":   "-j: an openat exit's evt.info after /PATH_TOO_LONG differs",
-}
+var knownOpen = map[string]string{}
 
 // firstDiff renders FirstDiff for a test message.
 func firstDiff(got, want []byte) string {
