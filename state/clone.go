@@ -190,19 +190,22 @@ func (in *Inspector) fdTableOf(t *Thread) *FDTable {
 // syncFDs points a thread that shares its process's files (CLONE_FILES) at its main thread's
 // table as libsinsp's get_fd_table finds it at each use: the main thread found first while it
 // lives, else the one its pid names now (a main thread removed and replaced), a placeholder
-// made when the table has none. A thread that is its own main thread keeps the table it has.
+// made when the table has none. A thread that is its own main thread, or no longer shares,
+// reads its own table.
 func (in *Inspector) syncFDs(t *Thread) {
 	if t.Flags&clCloneFiles == 0 {
+		t.ownFDs()
 		return
 	}
 	m := in.mainOrPlaceholder(t)
-	if m == nil || m == t {
+	if m == nil {
 		return
 	}
-	if m.fdt == nil {
-		m.fdt = newFDTable()
+	if m == t {
+		t.ownFDs()
+		return
 	}
-	t.fdt = m.fdt
+	t.shareFDs(m.ownTable())
 }
 
 // fdOf is the thread's fd as libsinsp's get_fd finds it, through get_fd_table.

@@ -261,7 +261,7 @@ func (in *Inspector) LoadHeader(h *capture.Header) {
 	for _, t := range in.threads {
 		if !t.IsMain() && t.Flags&clCloneFiles != 0 {
 			if m := in.threads[t.Pid]; m != nil && m != t {
-				t.fdt = m.fdt
+				t.shareFDs(m.ownTable())
 			}
 		}
 	}
@@ -384,8 +384,8 @@ func (in *Inspector) lookUp(tid int64) *Thread {
 	}
 	// A thread of a known process shares its fd table, as the scan's threads do.
 	if t.Tid != t.Pid && t.Flags&clCloneFiles != 0 {
-		if m := in.threads[t.Pid]; m != nil {
-			t.fdt = m.fdt
+		if m := in.threads[t.Pid]; m != nil && m != t {
+			t.shareFDs(m.ownTable())
 		}
 	}
 	return t

@@ -118,12 +118,10 @@ func (in *Inspector) parseExecve(ev *event.Event, t *Thread) {
 	}
 	// libsinsp clears the clone flags, keeping only its own pipe, main-thread and inverted
 	// ones: the thread no longer shares its process's files (get_fd_table reads its own
-	// table, which a thread, never given a copy, has empty) nor counts as a CLONE_THREAD.
-	// A thread that is its own main thread (tid == pid) was reading its own table already.
-	if t.Flags&(clCloneThread|clCloneFiles) == clCloneThread|clCloneFiles && in.MainThread(t) != t {
-		t.fdt = newFDTable()
-	}
+	// table: empty for a thread never given a copy, the fds it opened while it was its own
+	// main thread otherwise) nor counts as a CLONE_THREAD.
 	t.Flags &= clPipeSrc | clPipeDst | clIsMainThread | clCloneInverted
+	t.ownFDs()
 	// execve's flags (libs' PPM_EXE_*): 1 writable, 2 overlayfs upper layer, 4 from a memfd.
 	// A memfd's path reads "/memfd:NAME (deleted)", which libs also takes as from-memfd.
 	t.ExeUpperLayer, t.ExeFromMemfd = false, false

@@ -75,7 +75,13 @@ type Thread struct {
 	ExeIno, ExeInoCtime, ExeInoMtime uint64
 	CloneTS                          uint64 // when a clone seen in the capture created the thread (0: unknown)
 
-	fdt *FDTable
+	// fdt is the table get_fd_table returns as last looked up: the thread's own (libsinsp's
+	// m_fdtable) or, while it shares its process's files, its main thread's own. own keeps the
+	// thread's own table while it shares (nil: empty, never given a copy): execve, which ends
+	// the sharing, brings it back.
+	fdt     *FDTable
+	own     *FDTable
+	sharing bool
 	// main is libsinsp's m_main_thread: the main thread a lookup found, kept while it is in
 	// the table (MainThread).
 	main *Thread
@@ -114,6 +120,43 @@ func (t *Thread) FD(fd int64) *FD {
 		f.oldName = f.Name // the name before this event parses (namechange.go)
 	}
 	return f
+}
+
+// shareFDs points the thread at its main thread's table, keeping its own aside.
+func (t *Thread) shareFDs(tab *FDTable) {
+	if tab == t.fdt {
+		return
+	}
+	if !t.sharing {
+		t.own, t.sharing = t.fdt, true
+	}
+	t.fdt = tab
+}
+
+// ownFDs points a sharing thread back at its own table (empty if it never had one).
+func (t *Thread) ownFDs() {
+	if !t.sharing {
+		return
+	}
+	t.fdt, t.own, t.sharing = t.own, nil, false
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+}
+
+// ownTable is libsinsp's m_fdtable, the table threads sharing the process's files read from
+// their main thread (not that thread's own lookup).
+func (t *Thread) ownTable() *FDTable {
+	if t.sharing {
+		if t.own == nil {
+			t.own = newFDTable()
+		}
+		return t.own
+	}
+	if t.fdt == nil {
+		t.fdt = newFDTable()
+	}
+	return t.fdt
 }
 
 // IsMain reports whether this thread is its process's main thread.

@@ -39,7 +39,7 @@ func (in *Inspector) addThread(t *Thread) {
 	in.countChild(t)
 	if t.Flags&clCloneThread != 0 && t.Flags&clCloneFiles != 0 && !t.IsMain() {
 		if m := in.threads[t.Pid]; m != nil && m != t {
-			t.fdt = m.fdt
+			t.shareFDs(m.ownTable())
 		}
 	}
 	in.threads[t.Tid] = t
@@ -81,7 +81,7 @@ func (in *Inspector) removeThread(tid int64, force bool) {
 			// The threads find their process's fds in the new main thread's table.
 			if o.Flags&clCloneThread != 0 && o.Flags&clCloneFiles != 0 && !o.IsMain() {
 				if m := in.threads[o.Pid]; m != nil && m != o {
-					o.fdt = m.fdt
+					o.shareFDs(m.ownTable())
 				}
 			}
 		}
