@@ -123,7 +123,9 @@ func init() {
 			}
 			// libsinsp: the sanitized name after its last '/', the whole name when it ends
 			// with one, "/" when it has none.
-			b := event.AppendSanitized(c.buf(0), unsafeBytes(f.Name))
+			// The whole buffer is kept, not the name's tail: a kept tail would leave the
+			// scratch buffer's capacity shorter at each call.
+			b := c.keep(0, event.AppendSanitized(c.buf(0), unsafeBytes(f.Name)))
 			i := bytes.LastIndexByte(b, '/')
 			switch {
 			case i < 0:
@@ -131,7 +133,7 @@ func init() {
 			case i < len(b)-1:
 				b = b[i+1:]
 			}
-			return bstr(c.keep(0, b))
+			return bstr(b)
 		}),
 		ffield("fd.cip", KIP, "client address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(clientIP(f)) }),
 		ffield("fd.sip", KIP, "server address", func(c *Ctx, f *state.FD) (Value, bool) { return ipv(serverIP(f)) }),
