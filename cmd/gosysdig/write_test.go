@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"github.com/gosysdig/gosysdig/internal/testcaptures"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/gosysdig/gosysdig/capture"
 	"github.com/gosysdig/gosysdig/event"
+	"github.com/gosysdig/gosysdig/internal/difffuzz"
+	"github.com/gosysdig/gosysdig/internal/testcaptures"
 )
 
 // needSysdig returns the sysdig binary, skipping (or failing under CI) when it is missing.
@@ -193,21 +194,8 @@ func firstDiff(got, want []byte) string {
 
 // diffLine finds the first line (1-based) where got and want differ, and the two lines.
 func diffLine(got, want []byte) (n int, g, w string, ok bool) {
-	gl := strings.Split(string(got), "\n")
-	wl := strings.Split(string(want), "\n")
-	for i := 0; i < len(gl) || i < len(wl); i++ {
-		var a, b string
-		if i < len(gl) {
-			a = gl[i]
-		}
-		if i < len(wl) {
-			b = wl[i]
-		}
-		if a != b {
-			return i + 1, a, b, true
-		}
-	}
-	return 0, "", "", false
+	n, g, w = difffuzz.FirstDiff(got, want)
+	return n, g, w, n != 0
 }
 
 func fmtInt(i int) string {
