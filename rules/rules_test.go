@@ -52,12 +52,8 @@ func ruleSets(t *testing.T) []ruleSet {
 		closeTraces: corpus("exec_script", "shell_chain"), allocTrace: corpus("shell_chain")[0],
 		folderTraces: corpus("exec_script", "shell_chain", "spawn"),
 	}}
-	d := testcaptures.SharedDir()
+	d := testcaptures.SharedOrCorpusOnly(t, "the rules run over the corpus captures only")
 	if d == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("../shared/traces is required under CI")
-		}
-		t.Log("../shared/traces absent: the rules run over the corpus captures only")
 		return sets
 	}
 	shared := func(names ...string) []string {

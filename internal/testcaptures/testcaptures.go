@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"testing"
 )
 
 // Root is the repository's root directory.
@@ -30,6 +31,21 @@ func SharedDir() string {
 	d := filepath.Join(Root(), "..", "shared")
 	if _, err := os.Stat(filepath.Join(d, "traces")); err != nil {
 		return ""
+	}
+	return d
+}
+
+// SharedOrCorpusOnly is SharedDir for a test whose shared traces are an extra check: without
+// them it logs "../shared/traces absent: " and what the test does instead, and returns ""; under
+// CI, where ../shared is always beside the clone, their absence fails the test.
+func SharedOrCorpusOnly(t testing.TB, instead string) string {
+	t.Helper()
+	d := SharedDir()
+	if d == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("../shared/traces is required under CI")
+		}
+		t.Log("../shared/traces absent: " + instead)
 	}
 	return d
 }
